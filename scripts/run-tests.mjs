@@ -1,0 +1,29 @@
+// Runs every compiled test under dist/test with node:test. Arguments narrow the run to
+// folders or files under test/ (e.g. `npm test -- unit`), written with .ts or .js endings.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const base = join(root, 'dist', 'test');
+
+function collect(p, out) {
+  if (!existsSync(p)) return out;
+  if (p.endsWith('.test.js')) { out.push(p); return out; }
+  for (const entry of readdirSync(p, { withFileTypes: true })) {
+    const child = join(p, entry.name);
+    if (entry.isDirectory()) collect(child, out);
+    else if (entry.name.endsWith('.test.js')) out.push(child);
+  }
+  return out;
+}
+
+const wanted = process.argv.slice(2).map((a) => a.replace(/^test\//, '').replace(/\.ts$/, '.js'));
+const files = (wanted.length ? wanted : ['.']).flatMap((w) => collect(join(base, w), [])).sort();
+if (files.length === 0) {
+  console.error('No test files found.');
+  process.exit(1);
+}
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit' });
+process.exit(res.status ?? 1);

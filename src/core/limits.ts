@@ -1,0 +1,83 @@
+/**
+ * Every limit and default of the server, in one commented object. Config (src/server/config.ts)
+ * maps CLI flags, env vars and the config file onto these names; nothing else in the code base
+ * may hard-code a limit. When you add a limit, add it here with a comment saying what it bounds.
+ */
+export const DEFAULTS = {
+  /** Address the plain TCP listener binds. Loopback by default: opening to a network is a choice. */
+  host: '127.0.0.1',
+  /** The seed's fixed port. */
+  port: 5693,
+
+  /** Longest accepted input line in bytes, excluding the line ending. Bounds each connection's line buffer. */
+  maxLine: 4096,
+  /**
+   * Quiet period (ms) after an unterminated username before the connection is treated as the seed's
+   * Python client, which sends every input without a newline and relies on one recv() = one message.
+   */
+  legacyQuietMs: 150,
+
+  /** Per-recipient outgoing queue, in messages, as the seed's queue.Queue(MAX_QUEUE=10). */
+  queueSize: 10,
+  /** Per-recipient outgoing bound in bytes: queued messages plus what the socket still holds. */
+  queueBytes: 64 * 1024,
+  /** What happens to a message for a full queue: drop it, drop the oldest queued, or disconnect. */
+  overflow: 'drop-newest' as 'drop-newest' | 'drop-oldest' | 'disconnect',
+  /** A recipient whose socket has not drained for this long (ms) is closed. */
+  drainTimeoutMs: 60_000,
+  /** Artificial delay (ms) between messages sent to every client; 0 = none. */
+  sendDelayMs: 0,
+  /** Simulated per-client link bandwidth in bytes per second (token bucket); 0 = unlimited. */
+  linkRate: 0,
+  /** Congestion control of the per-recipient outbox. */
+  cc: 'aimd' as 'aimd' | 'none',
+  /** AIMD congestion window bounds, in messages handed to the kernel before the next drain. */
+  cwndInitial: 16,
+  cwndMin: 1,
+  cwndMax: 1024,
+
+  /** Inbound flood control per sender: sustained messages per second (0 = off) and burst. */
+  floodRate: 10,
+  floodBurst: 20,
+  floodPolicy: 'delay' as 'delay' | 'reject',
+
+  /** Seconds between [STATS] log lines; 0 = off. */
+  statsIntervalS: 10,
+  /** Prometheus /metrics port; 0 = off. Binds metricsHost. */
+  metricsPort: 0,
+  metricsHost: '127.0.0.1',
+
+  /** Connections that have not logged in after this many ms are closed. */
+  loginTimeoutMs: 30_000,
+  /** Failed logins allowed per IP within authThrottleWindowMs before that IP is refused. */
+  authFailuresPerWindow: 5,
+  authThrottleWindowMs: 60_000,
+  /** How long (ms) a throttled IP is refused. */
+  authThrottleBanMs: 60_000,
+  /** Upper bound on tracked IPs in the throttle table (oldest evicted first). */
+  authThrottleMaxEntries: 100_000,
+  /** Concurrent connections, total and per remote IP. */
+  maxClients: 10_000,
+  maxPerIp: 100,
+  /** Close sessions with no input for this many ms; 0 = never. */
+  idleTimeoutMs: 0,
+  /** TCP keepalive initial delay (ms) so dead peers are found and their leave announced. */
+  keepaliveMs: 30_000,
+
+  /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
+  shutdownFlushMs: 2_000,
+
+  /** Username rule, shared by login and the account tools. */
+  nameMaxLength: 32,
+  /** Room names: same alphabet as usernames. */
+  roomMaxLength: 32,
+  /** Rooms that may exist at once (empty rooms are removed). */
+  maxRooms: 10_000,
+  /** The room everyone starts in. */
+  defaultRoom: 'lobby',
+} as const;
+
+export type Defaults = typeof DEFAULTS;
+export type OverflowPolicy = Defaults['overflow'];
+export type CcMode = Defaults['cc'];
+export type FloodPolicy = Defaults['floodPolicy'];
