@@ -1,0 +1,107 @@
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+
+/**
+ * A raw test client on a real socket: records every byte the server sends and can wait for text.
+ * Asserts on what a user would see: the exact bytes on the wire.
+ */
+export class TestClient {
+  readonly socket: Socket;
+  /** Everything received so far, decoded as UTF-8. */
+  text = '';
+  closed = false;
+  private waiters: Array<() => void> = [];
+  readonly ended: Promise<void>;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => {
+      this.text += d;
+      this.wake();
+    });
+    socket.on('error', () => {});
+    this.ended = new Promise((resolve) => socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+      resolve();
+    }));
+  }
+
+  static async connect(port: number, host = '127.0.0.1'): Promise<TestClient> {
+    const socket = connect({ port, host });
+    await once(socket, 'connect');
+    return new TestClient(socket);
+  }
+
+  /** Connects and logs in with newline-terminated answers; resolves after the welcome line. */
+  static async login(port: number, user: string, password = `${user}p`): Promise<TestClient> {
+    const c = await TestClient.connect(port);
+    await c.waitFor('Enter username: ');
+    c.send(`${user}\n`);
+    await c.waitFor('Enter password: ');
+    c.send(`${password}\n`);
+    await c.waitFor(`Welcome ${user}! Type 'exit' to leave.\n`);
+    return c;
+  }
+
+  private wake(): void {
+    const ws = this.waiters;
+    this.waiters = [];
+    for (const w of ws) w();
+  }
+
+  send(data: string | Buffer): void {
+    this.socket.write(data);
+  }
+
+  /** Complete lines received so far (without their LF). */
+  get lines(): string[] {
+    const parts = this.text.split('\n');
+    parts.pop();
+    return parts;
+  }
+
+  /**
+   * Resolves when the received text (from `from`, default 0) contains `what`; returns the index just
+   * past the match so callers can wait for what comes next.
+   */
+  async waitFor(what: string | RegExp, timeoutMs = 10_000, from = 0): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hay = this.text.slice(from);
+      if (typeof what === 'string') {
+        const i = hay.indexOf(what);
+        if (i >= 0) return from + i + what.length;
+      } else {
+        const m = what.exec(hay);
+        if (m) return from + m.index + m[0].length;
+      }
+      if (this.closed) throw new Error(`connection closed before ${String(what)}; got:\n${this.text}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${String(what)}; got:\n${this.text}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => { clearTimeout(t); resolve(); });
+      });
+    }
+  }
+
+  /** Resolves when the server closes the connection. */
+  async waitClosed(timeoutMs = 10_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.ended,
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`not closed; got:\n${this.text}`)), timeoutMs); }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  close(): void {
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { join, dirname } from 'node:path';
+import { once } from 'node:events';
+
+/** Absolute path of the compiled server entry (tests run from dist/test/...). */
+export const SERVER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'server', 'main.js');
+
+export interface ServerProc {
+  readonly proc: ChildProcess;
+  readonly host: string;
+  readonly port: number;
+  /** Every stdout/stderr line printed so far. */
+  readonly lines: string[];
+  /** Resolves with the first line (already printed or still to come) matching `re`. */
+  waitForLog(re: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends the signal (default SIGTERM) and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the real server as a child process on 127.0.0.1 with port 0 (any free port) and resolves
+ * once it prints `Chat server running on HOST:PORT`. Extra CLI args are passed through.
+ */
+export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...args], {
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = [];
+  const onData = (stream: NodeJS.ReadableStream) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buf += chunk;
+      let i: number;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        lines.push(line);
+        for (let w = waiters.length - 1; w >= 0; w--) {
+          const waiter = waiters[w]!;
+          if (waiter.re.test(line)) {
+            waiters.splice(w, 1);
+            waiter.resolve(line);
+          }
+        }
+      }
+    });
+  };
+  onData(proc.stdout!);
+  onData(proc.stderr!);
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+
+  const waitForLog = (re: RegExp, timeoutMs = 10_000): Promise<string> => {
+    const found = lines.find((l) => re.test(l));
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server never logged ${re}; log:\n${lines.join('\n')}`)), timeoutMs);
+      waiters.push({ re, resolve: (l) => { clearTimeout(timer); resolve(l); } });
+      void exited.then(() => { clearTimeout(timer); reject(new Error(`server exited before logging ${re}; log:\n${lines.join('\n')}`)); });
+    });
+  };
+
+  const banner = await waitForLog(/^Chat server running on /);
+  const m = /on (.+):(\d+)$/.exec(banner);
+  if (!m) throw new Error(`bad banner: ${banner}`);
+  return {
+    proc,
+    host: m[1]!,
+    port: Number(m[2]),
+    lines,
+    waitForLog,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
