@@ -52,9 +52,9 @@ function costProblem(N: number, r: number, p: number): string | null {
 /** Decodes `scrypt$N$r$p$salt$key`; returns a sentence saying what is wrong when it cannot. */
 export function parseHash(encoded: string): ScryptHash | string {
   const parts = encoded.split('$');
+  if (parts[0] !== 'scrypt') return 'only scrypt hashes are supported';
   if (parts.length !== 6) return 'expected scrypt$N$r$p$salt$hash';
-  const [scheme, nText, rText, pText, saltText, keyText] = parts as [string, string, string, string, string, string];
-  if (scheme !== 'scrypt') return 'only scrypt hashes are supported';
+  const [, nText, rText, pText, saltText, keyText] = parts as [string, string, string, string, string, string];
   if (!DECIMAL.test(nText) || !DECIMAL.test(rText) || !DECIMAL.test(pText)) return 'N, r and p must be positive whole numbers';
   const N = Number(nText);
   const r = Number(rText);
