@@ -1,0 +1,29 @@
+/**
+ * Why a connection ended. Every close has one of these codes; the log and the docs use them
+ * (README "Close reasons"). Add a code here, never a free-form reason elsewhere.
+ */
+export const CLOSE_REASONS = {
+  CLIENT_EXIT: 'the user typed exit or /quit',
+  PEER_CLOSED: 'the client closed the connection',
+  SOCKET_ERROR: 'the connection failed (reset, broken pipe, keepalive timeout)',
+  AUTH_FAILED: 'wrong username or password',
+  BAD_USERNAME: 'too many invalid usernames at the login prompt',
+  DUPLICATE_LOGIN: 'the username is already logged in',
+  AUTH_THROTTLED: 'too many failed logins from this IP address',
+  LOGIN_TIMEOUT: 'login not finished within --login-timeout',
+  IDLE_TIMEOUT: 'no input within --idle-timeout',
+  SENDQ_EXCEEDED: 'the send queue overflowed under --overflow disconnect',
+  DRAIN_TIMEOUT: 'the socket did not drain within --drain-timeout',
+  KICKED: 'an admin used /kick',
+  SERVER_FULL: 'the server is at --max-clients',
+  TOO_MANY_FROM_IP: 'this IP address is at --max-per-ip',
+  INTERNAL_ERROR: 'a bug in the server; the log has details',
+  SHUTDOWN: 'the server is shutting down',
+} as const;
+
+export type CloseCode = keyof typeof CLOSE_REASONS;
+
+/** Closes that are the user's own doing: logged as plain `[DISCONNECTED] user`, like the seed. */
+export function isOrdinaryClose(code: CloseCode): boolean {
+  return code === 'CLIENT_EXIT' || code === 'PEER_CLOSED';
+}

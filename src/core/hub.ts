@@ -1,0 +1,154 @@
+import type { ChatEvent, Renderer } from './events.js';
+import type { Outbox } from './outbox.js';
+import { DEFAULTS } from './limits.js';
+
+/**
+ * A logged-in user as the hub sees them. Implemented by each protocol's session. The hub never sees a
+ * socket: it renders events with `renderer` and pushes the bytes into `outbox`.
+ */
+export interface Member {
+  readonly name: string;
+  readonly renderer: Renderer;
+  readonly outbox: Outbox;
+  /** Hub-owned: the room the member is in. Only the hub writes it. */
+  room: string;
+}
+
+export type MoveResult = 'moved' | 'same-room' | 'too-many-rooms';
+
+/**
+ * Presence, rooms and routing. Pure and synchronous.
+ *
+ * Contract:
+ * - No method awaits or blocks; fan-out only calls Outbox.push, which never blocks. So one slow
+ *   recipient can never delay the sender or anyone else.
+ * - A broadcast is rendered once per renderer (protocol) and the same Buffer goes to every recipient.
+ * - Name lookups are O(1) (Map); a room broadcast is O(members of the room).
+ */
+export class Hub {
+  private readonly users = new Map<string, Member>();
+  private readonly rooms = new Map<string, Set<Member>>();
+
+  /** Counters for stats and metrics. */
+  deliveries = 0;
+
+  constructor(readonly defaultRoom: string = DEFAULTS.defaultRoom, private readonly maxRooms: number = DEFAULTS.maxRooms) {}
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  get(name: string): Member | undefined {
+    return this.users.get(name);
+  }
+
+  /** Adds a member to presence and the default room, announcing the join. False if the name is taken. */
+  add(member: Member): boolean {
+    if (this.users.has(member.name)) return false;
+    this.users.set(member.name, member);
+    member.room = this.defaultRoom;
+    this.enter(member, this.defaultRoom);
+    this.toRoom(this.defaultRoom, { kind: 'joined', user: member.name, room: this.defaultRoom, how: 'login' }, member);
+    return true;
+  }
+
+  /** Removes a member (any reason), announcing the leave to their room unless told not to. Idempotent. */
+  remove(member: Member, announce = true): void {
+    if (this.users.get(member.name) !== member) return;
+    this.users.delete(member.name);
+    const room = member.room;
+    this.exit(member, room);
+    if (announce) this.toRoom(room, { kind: 'left', user: member.name, room, how: 'logout' }, member);
+  }
+
+  /** `from` says `text` to the rest of their room. */
+  say(from: Member, text: string): void {
+    this.toRoom(from.room, { kind: 'message', from: from.name, room: from.room, text }, from);
+  }
+
+  /** `/me`: an action, to the rest of the room. */
+  act(from: Member, text: string): void {
+    this.toRoom(from.room, { kind: 'action', from: from.name, room: from.room, text }, from);
+  }
+
+  /** A private message. False when the target is not online. */
+  whisper(from: Member, to: string, text: string): boolean {
+    const target = this.users.get(to);
+    if (!target) return false;
+    this.deliver(target, target.renderer.render({ kind: 'private', from: from.name, to, text }));
+    return true;
+  }
+
+  /** Moves a member to another room (created on first use), announcing it in both rooms. */
+  move(member: Member, room: string): MoveResult {
+    if (member.room === room) return 'same-room';
+    if (!this.rooms.has(room) && this.rooms.size >= this.maxRooms) return 'too-many-rooms';
+    const old = member.room;
+    this.exit(member, old);
+    this.toRoom(old, { kind: 'left', user: member.name, room: old, how: 'move' }, member);
+    member.room = room;
+    this.enter(member, room);
+    this.toRoom(room, { kind: 'joined', user: member.name, room, how: 'move' }, member);
+    return 'moved';
+  }
+
+  /** One notice to one member. */
+  notice(member: Member, text: string): void {
+    this.deliver(member, member.renderer.render({ kind: 'notice', text }));
+  }
+
+  /** Everyone online with their room, sorted by name. */
+  who(): Array<{ name: string; room: string }> {
+    return [...this.users.values()].map((m) => ({ name: m.name, room: m.room })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Rooms with their member counts, sorted by name. */
+  roomList(): Array<{ room: string; count: number }> {
+    return [...this.rooms.entries()].map(([room, set]) => ({ room, count: set.size })).sort((a, b) => (a.room < b.room ? -1 : 1));
+  }
+
+  members(): IterableIterator<Member> {
+    return this.users.values();
+  }
+
+  /** Sends an event to everyone in `room` except `except`. Rendered once per renderer. */
+  toRoom(room: string, event: ChatEvent, except?: Member): void {
+    const set = this.rooms.get(room);
+    if (!set) return;
+    let renderer: Renderer | undefined;
+    let bytes: Buffer | undefined;
+    let cache: Map<Renderer, Buffer> | undefined;
+    for (const m of set) {
+      if (m === except) continue;
+      if (m.renderer !== renderer) {
+        // Rooms usually hold one protocol; a Map is only built when a second one shows up.
+        if (renderer !== undefined && bytes !== undefined) (cache ??= new Map()).set(renderer, bytes);
+        renderer = m.renderer;
+        bytes = cache?.get(renderer) ?? renderer.render(event);
+      }
+      this.deliver(m, bytes!);
+    }
+  }
+
+  /** Sends an event to every member online (e.g. shutdown). */
+  toAll(event: ChatEvent): void {
+    for (const room of this.rooms.keys()) this.toRoom(room, event);
+  }
+
+  private deliver(m: Member, bytes: Buffer): void {
+    if (m.outbox.push(bytes)) this.deliveries++;
+  }
+
+  private enter(m: Member, room: string): void {
+    let set = this.rooms.get(room);
+    if (!set) this.rooms.set(room, (set = new Set()));
+    set.add(m);
+  }
+
+  private exit(m: Member, room: string): void {
+    const set = this.rooms.get(room);
+    if (!set) return;
+    set.delete(m);
+    if (set.size === 0) this.rooms.delete(room);
+  }
+}

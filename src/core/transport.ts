@@ -1,0 +1,34 @@
+import type { Sink } from './outbox.js';
+import type { CloseCode } from './close-reasons.js';
+
+/**
+ * A connection as a protocol session sees it. Implemented by src/net/connection.ts, which owns the
+ * socket: sessions never touch a socket directly.
+ */
+export interface Transport extends Sink {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** True for TLS connections. */
+  readonly secure: boolean;
+  /** Flushes what is written, then closes. Idempotent. The session's `closed` follows. */
+  end(code: CloseCode): void;
+  /** Closes at once, discarding unsent bytes. Idempotent. */
+  destroy(code: CloseCode): void;
+  /** Stops/starts reading (login verification, flood control). */
+  pause(): void;
+  resume(): void;
+}
+
+/** What a connection drives. One per connection, created by a protocol's session factory. */
+export interface Session {
+  /** Bytes from the peer. MUST NOT throw. */
+  data(chunk: Buffer): void;
+  /** The transport's buffer drained after a write returned false. */
+  drained(): void;
+  /** The connection is gone (any reason). Called exactly once. */
+  closed(code: CloseCode): void;
+  /** Server shutdown: send the notice and close gracefully. */
+  shutdown(): void;
+}
+
+export type SessionFactory = (transport: Transport) => Session;

@@ -1,0 +1,103 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { SessionFactory } from '../core/transport.js';
+import type { Logger } from '../core/log.js';
+import type { Counters } from '../core/counters.js';
+import { Connection, type ConnectionRegistry } from './connection.js';
+
+export interface ListenerLimits {
+  maxClients: number;
+  maxPerIp: number;
+  keepaliveMs: number;
+  /** Bounded flush time for closing sockets and for shutdown. */
+  shutdownFlushMs: number;
+}
+
+/** One-line refusals sent before closing a connection over a limit. */
+const REFUSALS: Record<'SERVER_FULL' | 'TOO_MANY_FROM_IP', Buffer> = {
+  SERVER_FULL: Buffer.from('[SERVER] Server full, try again later. Connection closed.\n'),
+  TOO_MANY_FROM_IP: Buffer.from('[SERVER] Too many connections from your address. Connection closed.\n'),
+};
+
+/**
+ * The server's listening sockets and every connection they accepted. Applies the connection
+ * limits at accept time, hands each accepted socket to a protocol's session factory, and at shutdown
+ * asks every session to close, waiting a bounded time before destroying what is left.
+ */
+export class Listeners implements ConnectionRegistry {
+  private readonly servers: Server[] = [];
+  private readonly connections = new Set<Connection>();
+  private readonly perIp = new Map<string, number>();
+
+  constructor(
+    private readonly limits: ListenerLimits,
+    private readonly counters: Counters,
+    private readonly log: Logger,
+  ) {}
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Starts a plain TCP listener; resolves with the bound port. */
+  async listenTcp(host: string, port: number, factory: SessionFactory): Promise<number> {
+    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.limits.keepaliveMs }, (socket) => this.accept(socket, false, factory));
+    return this.start(server, host, port);
+  }
+
+  /** Starts any already-configured net.Server (e.g. a tls.Server) whose connection event yields sockets. */
+  async start(server: Server, host: string, port: number): Promise<number> {
+    server.on('error', (err) => this.log.error('LISTEN', err.message));
+    server.listen({ host, port, backlog: 4096 });
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
+    this.servers.push(server);
+    const addr = server.address();
+    return typeof addr === 'object' && addr !== null ? addr.port : port;
+  }
+
+  /** Takes an accepted socket: applies limits, then wires it to a new session. */
+  accept(socket: Socket, secure: boolean, factory: SessionFactory): void {
+    const ip = socket.remoteAddress ?? 'unknown';
+    const refusal: keyof typeof REFUSALS | undefined =
+      this.connections.size >= this.limits.maxClients ? 'SERVER_FULL' : (this.perIp.get(ip) ?? 0) >= this.limits.maxPerIp ? 'TOO_MANY_FROM_IP' : undefined;
+    if (refusal !== undefined) {
+      socket.on('error', ignore);
+      socket.end(REFUSALS[refusal]);
+      setTimeout(destroySocket, this.limits.shutdownFlushMs, socket).unref();
+      this.log.event('REFUSED', `${ip} (${refusal})`, { ip, reason: refusal });
+      return;
+    }
+    const conn = new Connection(socket, secure, this, this.limits.shutdownFlushMs);
+    this.counters.accepted++;
+    conn.session = factory(conn);
+  }
+
+  added(conn: Connection): void {
+    this.connections.add(conn);
+    this.perIp.set(conn.remoteAddress, (this.perIp.get(conn.remoteAddress) ?? 0) + 1);
+    this.counters.connections = this.connections.size;
+  }
+
+  removed(conn: Connection): void {
+    if (!this.connections.delete(conn)) return;
+    const n = (this.perIp.get(conn.remoteAddress) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(conn.remoteAddress);
+    else this.perIp.set(conn.remoteAddress, n);
+    this.counters.connections = this.connections.size;
+  }
+
+  /** Stops accepting, tells every session to close, waits up to shutdownFlushMs, destroys the rest. */
+  async shutdown(): Promise<void> {
+    for (const s of this.servers) s.close();
+    for (const conn of this.connections) conn.session.shutdown();
+    const deadline = Date.now() + this.limits.shutdownFlushMs;
+    while (this.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const conn of this.connections) conn.destroy('SHUTDOWN');
+  }
+}
+
+function ignore(): void {}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}

@@ -1,0 +1,16 @@
+import type { Hub } from '../core/hub.js';
+import type { AccountStore } from '../core/accounts.js';
+import type { Logger } from '../core/log.js';
+import type { Counters } from '../core/counters.js';
+import type { ServerConfig } from '../server/config.js';
+
+/** What every protocol session may use. Built once by src/server/serve.ts. */
+export interface ChatContext {
+  readonly hub: Hub;
+  readonly accounts: AccountStore;
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly counters: Counters;
+  /** Set at shutdown: sessions then close without announcing leaves to each other. */
+  shuttingDown: boolean;
+}

@@ -1,0 +1,109 @@
+/**
+ * Bytes -> lines for the text protocol. Pure: no sockets, no timers.
+ *
+ * Contract:
+ * - A line ends in LF; a CR right before the LF is removed. Lines are delivered in order, each once.
+ * - Lines are delivered as raw bytes; decoding happens per complete line, so a UTF-8 character split
+ *   across TCP segments decodes correctly.
+ * - Memory is bounded: at most maxLine + 1 bytes of an unfinished line are kept. A longer line is
+ *   reported once through `tooLong` and its bytes are skipped up to and including its LF.
+ * - In chunk framing (the seed's client, which sends no newlines), whatever is left unterminated at
+ *   the end of each pushed chunk is delivered as a line too.
+ */
+export interface LineSink {
+  /** One complete line without its line ending. The buffer MAY alias the pushed chunk: copy to keep. */
+  line(bytes: Buffer): void;
+  /** A line exceeded maxLine bytes; it is being discarded. Called once per such line. */
+  tooLong(): void;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+export class LineDecoder {
+  private parts: Buffer[] = [];
+  private partLength = 0;
+  private discarding = false;
+  /** When true, the unterminated rest of every chunk is a line of its own (seed-client framing). */
+  chunkFraming = false;
+
+  constructor(
+    private readonly maxLine: number,
+    private readonly sink: LineSink,
+  ) {}
+
+  /** Bytes of an unfinished line currently held. */
+  get pendingBytes(): number {
+    return this.partLength;
+  }
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl === -1) break;
+      if (this.discarding) {
+        this.discarding = false;
+      } else {
+        this.emit(chunk, start, nl);
+      }
+      start = nl + 1;
+    }
+    if (start < chunk.length && !this.discarding) {
+      if (this.chunkFraming) {
+        this.emit(chunk, start, chunk.length);
+      } else {
+        this.keep(chunk.subarray(start));
+      }
+    }
+  }
+
+  /** Delivers any unfinished line (e.g. at the moment a connection switches to chunk framing). */
+  flushPartial(): void {
+    if (this.partLength === 0) return;
+    const rest = this.take();
+    this.sink.line(stripCr(rest));
+  }
+
+  private emit(chunk: Buffer, from: number, to: number): void {
+    let line: Buffer;
+    if (this.partLength === 0) {
+      line = chunk.subarray(from, to);
+    } else {
+      this.parts.push(chunk.subarray(from, to));
+      this.partLength += to - from;
+      line = this.take();
+    }
+    line = stripCr(line);
+    if (line.length > this.maxLine) {
+      this.sink.tooLong();
+      return;
+    }
+    this.sink.line(line);
+  }
+
+  private keep(rest: Buffer): void {
+    // maxLine + 1 leaves room for the CR of a CRLF that has not fully arrived yet.
+    if (this.partLength + rest.length > this.maxLine + 1) {
+      this.parts = [];
+      this.partLength = 0;
+      this.discarding = true;
+      this.sink.tooLong();
+      return;
+    }
+    // Copy: the socket's chunk must not stay pinned by a few bytes of an unfinished line.
+    this.parts.push(Buffer.from(rest));
+    this.partLength += rest.length;
+  }
+
+  private take(): Buffer {
+    const whole = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partLength);
+    this.parts = [];
+    this.partLength = 0;
+    return whole;
+  }
+}
+
+function stripCr(line: Buffer): Buffer {
+  return line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line;
+}

@@ -1,0 +1,37 @@
+import type { ChatEvent, Renderer } from '../../core/events.js';
+
+/**
+ * Hub events -> the seed's line protocol (docs/PROTOCOL.md). Every line ends in LF; the hub renders
+ * each broadcast once and writes the same Buffer to every text-protocol recipient.
+ */
+export function textLine(event: ChatEvent): string {
+  switch (event.kind) {
+    case 'message':
+      return `${event.from}: ${event.text}\n`;
+    case 'action':
+      return `* ${event.from} ${event.text}\n`;
+    case 'private':
+      return `[PRIVATE] ${event.from}: ${event.text}\n`;
+    case 'joined':
+      return event.how === 'login' ? `${event.user} joined the chat.\n` : `${event.user} joined room ${event.room}.\n`;
+    case 'left':
+      return event.how === 'logout' ? `${event.user} left the chat.\n` : `${event.user} left room ${event.room}.\n`;
+    case 'notice':
+      return `[SERVER] ${event.text}\n`;
+  }
+}
+
+export const textRenderer: Renderer = {
+  render(event: ChatEvent): Buffer {
+    return Buffer.from(textLine(event), 'utf8');
+  },
+};
+
+/** Server lines outside the event model: the login exchange, byte for byte as the seed. */
+export const LOGIN = {
+  usernamePrompt: Buffer.from('Enter username: '),
+  passwordPrompt: Buffer.from('Enter password: '),
+  welcome: (user: string) => Buffer.from(`Welcome ${user}! Type 'exit' to leave.\n`),
+  invalid: Buffer.from('Invalid credentials. Connection closed.\n'),
+  duplicate: Buffer.from('Username already logged in. Connection closed.\n'),
+} as const;

@@ -1,0 +1,281 @@
+import { readFileSync } from 'node:fs';
+import { DEFAULTS } from '../core/limits.js';
+
+/**
+ * Server configuration: one table of options, read from CLI flags > environment (CHAT_*) > a JSON
+ * config file (--config FILE / CHAT_CONFIG) > DEFAULTS (src/core/limits.ts). --help is generated
+ * from the same table, so an option cannot exist without being documented.
+ */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  users: string | undefined;
+  auth: 'builtin' | 'file' | 'open';
+  maxLine: number;
+  legacyQuietMs: number;
+  queueSize: number;
+  queueBytes: number;
+  overflow: 'drop-newest' | 'drop-oldest' | 'disconnect';
+  drainTimeoutMs: number;
+  sendDelayMs: number;
+  slow: Map<string, number>;
+  linkRate: number;
+  cc: 'aimd' | 'none';
+  floodRate: number;
+  floodBurst: number;
+  floodPolicy: 'delay' | 'reject';
+  statsIntervalS: number;
+  metricsPort: number;
+  metricsHost: string;
+  loginTimeoutMs: number;
+  maxClients: number;
+  maxPerIp: number;
+  idleTimeoutMs: number;
+  tlsPort: number | undefined;
+  tlsHost: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  quiet: boolean;
+  logFormat: 'text' | 'json';
+  logMessages: boolean;
+}
+
+type Kind =
+  | { type: 'string' }
+  | { type: 'int'; min: number; max: number; scale?: number }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'bool' }
+  | { type: 'onoff' }
+  | { type: 'user-ms' };
+
+interface OptionSpec {
+  key: keyof ServerConfig;
+  flag: string;
+  arg: string;
+  help: string;
+  kind: Kind;
+  /** Shown in --help; undefined = no default. */
+  shown?: string;
+}
+
+const S = 1000;
+const MAX_INT = 2 ** 31 - 1;
+
+/** The option table. Order is the order of --help. */
+export const OPTIONS: readonly OptionSpec[] = [
+  { key: 'host', flag: 'host', arg: 'ADDR', help: 'address to listen on', kind: { type: 'string' }, shown: DEFAULTS.host },
+  { key: 'port', flag: 'port', arg: 'N', help: 'TCP port (0 = any free port)', kind: { type: 'int', min: 0, max: 65535 }, shown: String(DEFAULTS.port) },
+  { key: 'users', flag: 'users', arg: 'FILE', help: 'accounts file with scrypt hashes (see `chat-server users --help`)', kind: { type: 'string' } },
+  { key: 'auth', flag: 'auth', arg: 'MODE', help: 'builtin (the seed\'s demo accounts), file (--users) or open (any name, any password)', kind: { type: 'enum', values: ['builtin', 'file', 'open'] }, shown: 'builtin, or file with --users' },
+  { key: 'maxLine', flag: 'max-line', arg: 'BYTES', help: 'longest accepted input line', kind: { type: 'int', min: 16, max: 1 << 20 }, shown: String(DEFAULTS.maxLine) },
+  { key: 'legacyQuietMs', flag: 'legacy-quiet', arg: 'MS', help: 'quiet time after an unterminated username before using seed-client (chunk) framing', kind: { type: 'int', min: 1, max: 10_000 }, shown: String(DEFAULTS.legacyQuietMs) },
+  { key: 'queueSize', flag: 'queue-size', arg: 'N', help: 'per-client outgoing queue, in messages', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.queueSize) },
+  { key: 'queueBytes', flag: 'queue-bytes', arg: 'BYTES', help: 'per-client outgoing bound in bytes (queue + socket buffer)', kind: { type: 'int', min: 1024, max: 1 << 30 }, shown: String(DEFAULTS.queueBytes) },
+  { key: 'overflow', flag: 'overflow', arg: 'POLICY', help: 'when a queue is full: drop-newest, drop-oldest or disconnect', kind: { type: 'enum', values: ['drop-newest', 'drop-oldest', 'disconnect'] }, shown: DEFAULTS.overflow },
+  { key: 'drainTimeoutMs', flag: 'drain-timeout', arg: 'SECONDS', help: 'close a client whose socket has not drained for this long (0 = never)', kind: { type: 'int', min: 0, max: 86_400, scale: S }, shown: String(DEFAULTS.drainTimeoutMs / S) },
+  { key: 'sendDelayMs', flag: 'send-delay', arg: 'MS', help: 'artificial delay between messages sent to every client', kind: { type: 'int', min: 0, max: 60_000 }, shown: String(DEFAULTS.sendDelayMs) },
+  { key: 'slow', flag: 'slow', arg: 'USER=MS', help: 'artificial send delay for one user (repeatable)', kind: { type: 'user-ms' } },
+  { key: 'linkRate', flag: 'link-rate', arg: 'BYTES_PER_S', help: 'simulated per-client bandwidth (0 = unlimited)', kind: { type: 'int', min: 0, max: MAX_INT }, shown: String(DEFAULTS.linkRate) },
+  { key: 'cc', flag: 'cc', arg: 'MODE', help: 'congestion control of each outbox: aimd or none', kind: { type: 'enum', values: ['aimd', 'none'] }, shown: DEFAULTS.cc },
+  { key: 'floodRate', flag: 'flood-rate', arg: 'MSGS_PER_S', help: 'inbound messages per second per client (0 = no flood control)', kind: { type: 'int', min: 0, max: 1_000_000 }, shown: String(DEFAULTS.floodRate) },
+  { key: 'floodBurst', flag: 'flood-burst', arg: 'N', help: 'inbound burst allowed above the rate', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.floodBurst) },
+  { key: 'floodPolicy', flag: 'flood-policy', arg: 'POLICY', help: 'over the rate: delay (pause reading) or reject (notice)', kind: { type: 'enum', values: ['delay', 'reject'] }, shown: DEFAULTS.floodPolicy },
+  { key: 'statsIntervalS', flag: 'stats-interval', arg: 'SECONDS', help: 'seconds between [STATS] log lines (0 = off)', kind: { type: 'int', min: 0, max: 86_400 }, shown: String(DEFAULTS.statsIntervalS) },
+  { key: 'metricsPort', flag: 'metrics-port', arg: 'N', help: 'serve Prometheus metrics at /metrics on this port (0 = off)', kind: { type: 'int', min: 0, max: 65535 }, shown: 'off' },
+  { key: 'metricsHost', flag: 'metrics-host', arg: 'ADDR', help: 'address for the metrics listener', kind: { type: 'string' }, shown: DEFAULTS.metricsHost },
+  { key: 'loginTimeoutMs', flag: 'login-timeout', arg: 'SECONDS', help: 'close connections not logged in after this long', kind: { type: 'int', min: 1, max: 86_400, scale: S }, shown: String(DEFAULTS.loginTimeoutMs / S) },
+  { key: 'maxClients', flag: 'max-clients', arg: 'N', help: 'most simultaneous connections', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxClients) },
+  { key: 'maxPerIp', flag: 'max-per-ip', arg: 'N', help: 'most simultaneous connections from one IP address', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxPerIp) },
+  { key: 'idleTimeoutMs', flag: 'idle-timeout', arg: 'SECONDS', help: 'close sessions with no input for this long (0 = never)', kind: { type: 'int', min: 0, max: 86_400 * 7, scale: S }, shown: 'off' },
+  { key: 'tlsPort', flag: 'tls-port', arg: 'N', help: 'also listen for TLS on this port (needs --tls-cert and --tls-key)', kind: { type: 'int', min: 0, max: 65535 } },
+  { key: 'tlsHost', flag: 'tls-host', arg: 'ADDR', help: 'address for the TLS listener', kind: { type: 'string' }, shown: 'same as --host' },
+  { key: 'tlsCert', flag: 'tls-cert', arg: 'FILE', help: 'TLS certificate chain (PEM)', kind: { type: 'string' } },
+  { key: 'tlsKey', flag: 'tls-key', arg: 'FILE', help: 'TLS private key (PEM)', kind: { type: 'string' } },
+  { key: 'quiet', flag: 'quiet', arg: '', help: 'log only the start-up banner and errors', kind: { type: 'bool' } },
+  { key: 'logFormat', flag: 'log-format', arg: 'FORMAT', help: 'text (the seed\'s [TAG] lines) or json (one object per line)', kind: { type: 'enum', values: ['text', 'json'] }, shown: 'text' },
+  { key: 'logMessages', flag: 'log-messages', arg: 'on|off', help: 'log every chat message as [MESSAGE] (off for benchmarks)', kind: { type: 'onoff' }, shown: 'on' },
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function defaultConfig(): ServerConfig {
+  return {
+    host: DEFAULTS.host,
+    port: DEFAULTS.port,
+    users: undefined,
+    auth: 'builtin',
+    maxLine: DEFAULTS.maxLine,
+    legacyQuietMs: DEFAULTS.legacyQuietMs,
+    queueSize: DEFAULTS.queueSize,
+    queueBytes: DEFAULTS.queueBytes,
+    overflow: DEFAULTS.overflow,
+    drainTimeoutMs: DEFAULTS.drainTimeoutMs,
+    sendDelayMs: DEFAULTS.sendDelayMs,
+    slow: new Map(),
+    linkRate: DEFAULTS.linkRate,
+    cc: DEFAULTS.cc,
+    floodRate: DEFAULTS.floodRate,
+    floodBurst: DEFAULTS.floodBurst,
+    floodPolicy: DEFAULTS.floodPolicy,
+    statsIntervalS: DEFAULTS.statsIntervalS,
+    metricsPort: DEFAULTS.metricsPort,
+    metricsHost: DEFAULTS.metricsHost,
+    loginTimeoutMs: DEFAULTS.loginTimeoutMs,
+    maxClients: DEFAULTS.maxClients,
+    maxPerIp: DEFAULTS.maxPerIp,
+    idleTimeoutMs: DEFAULTS.idleTimeoutMs,
+    tlsPort: undefined,
+    tlsHost: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    quiet: false,
+    logFormat: 'text',
+    logMessages: true,
+  };
+}
+
+const envName = (flag: string) => `CHAT_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+/** Parses one raw value for an option; `where` names the source for error messages. */
+function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
+  const bad = (why: string) => new ConfigError(`${where}: ${why}`);
+  const k = spec.kind;
+  switch (k.type) {
+    case 'string':
+      if (typeof raw !== 'string' || raw === '') throw bad('expects a non-empty string');
+      return raw;
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n)) throw bad(`expects a whole number, got ${JSON.stringify(raw)}`);
+      if (n < k.min || n > k.max) throw bad(`must be between ${k.min} and ${k.max}, got ${n}`);
+      return n * (k.scale ?? 1);
+    }
+    case 'enum':
+      if (typeof raw !== 'string' || !k.values.includes(raw)) throw bad(`must be one of ${k.values.join(', ')}, got ${JSON.stringify(raw)}`);
+      return raw;
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes' || raw === 'on') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no' || raw === 'off' || raw === '') return false;
+      throw bad(`expects true or false, got ${JSON.stringify(raw)}`);
+    case 'onoff':
+      if (raw === true || raw === 'on' || raw === 'true') return true;
+      if (raw === false || raw === 'off' || raw === 'false') return false;
+      throw bad(`expects on or off, got ${JSON.stringify(raw)}`);
+    case 'user-ms': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+      const out = new Map<string, number>();
+      for (const item of items) {
+        const m = typeof item === 'string' ? /^\s*([A-Za-z0-9_-]{1,32})=(\d{1,5})\s*$/.exec(item) : null;
+        if (!m) throw bad(`expects USER=MS (e.g. user2=200), got ${JSON.stringify(item)}`);
+        out.set(m[1]!, Number(m[2]));
+      }
+      return out;
+    }
+  }
+}
+
+function assign(cfg: ServerConfig, spec: OptionSpec, value: unknown): void {
+  if (spec.kind.type === 'user-ms' && value instanceof Map) {
+    for (const [u, ms] of value as Map<string, number>) cfg.slow.set(u, ms);
+    return;
+  }
+  (cfg as unknown as Record<string, unknown>)[spec.key] = value;
+}
+
+const BY_FLAG = new Map(OPTIONS.map((o) => [o.flag, o]));
+const BY_KEY = new Map(OPTIONS.map((o) => [o.key as string, o]));
+
+export interface ParsedArgs {
+  config: ServerConfig;
+  help: boolean;
+  version: boolean;
+  configFile: string | undefined;
+}
+
+/** Builds the configuration from argv, env and an optional config file. Throws ConfigError. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
+  const cli: Array<[OptionSpec, unknown, string]> = [];
+  let help = false;
+  let version = false;
+  let configFile = env['CHAT_CONFIG'] || undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') { help = true; continue; }
+    if (arg === '--version' || arg === '-v') { version = true; continue; }
+    const m = /^--([a-z-]+)(?:=(.*))?$/s.exec(arg);
+    if (!m) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} (see --help)`);
+    const name = m[1]!;
+    let value: string | undefined = m[2];
+    if (name === 'config') {
+      value ??= argv[++i];
+      if (value === undefined) throw new ConfigError('--config needs a FILE');
+      configFile = value;
+      continue;
+    }
+    const spec = BY_FLAG.get(name);
+    if (!spec) throw new ConfigError(`unknown option --${name} (see --help)`);
+    if (spec.kind.type === 'bool' && value === undefined) { cli.push([spec, true, `--${name}`]); continue; }
+    value ??= argv[++i];
+    if (value === undefined) throw new ConfigError(`--${name} needs a value (${spec.arg})`);
+    cli.push([spec, value, `--${name}`]);
+  }
+
+  const cfg = defaultConfig();
+  if (configFile !== undefined) applyFile(cfg, configFile);
+  for (const spec of OPTIONS) {
+    const raw = env[envName(spec.flag)];
+    if (raw !== undefined && raw !== '') assign(cfg, spec, parseValue(spec, raw, envName(spec.flag)));
+  }
+  // CLI last so it wins; a repeated --slow accumulates, any other repeated flag keeps the last value.
+  for (const [spec, raw, where] of cli) assign(cfg, spec, parseValue(spec, raw, where));
+
+  if (cfg.users !== undefined && !cli.some(([s]) => s.key === 'auth') && env['CHAT_AUTH'] === undefined && cfg.auth === 'builtin') cfg.auth = 'file';
+  if (cfg.auth === 'file' && cfg.users === undefined) throw new ConfigError('--auth file needs --users FILE');
+  if (cfg.tlsPort !== undefined && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
+  return { config: cfg, help, version, configFile };
+}
+
+function applyFile(cfg: ServerConfig, file: string): void {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err: unknown) {
+    throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConfigError(`config file ${file}: expected a JSON object`);
+  for (const [key, raw] of Object.entries(data)) {
+    const spec = BY_FLAG.get(key) ?? BY_KEY.get(key);
+    if (!spec) throw new ConfigError(`config file ${file}: unknown option ${JSON.stringify(key)}`);
+    // Seconds-valued options are written in seconds in the file too, like on the command line.
+    assign(cfg, spec, parseValue(spec, typeof raw === 'number' || typeof raw === 'boolean' || Array.isArray(raw) ? raw : String(raw), `config file ${file}: ${key}`));
+  }
+}
+
+export function helpText(): string {
+  const rows = OPTIONS.map((o) => {
+    const left = `  --${o.flag}${o.arg ? ` ${o.arg}` : ''}`;
+    const right = `${o.help}${o.shown !== undefined ? ` [${o.shown}]` : ''}`;
+    return [left, right, envName(o.flag)] as const;
+  });
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return [
+    'Usage: chat-server [options]',
+    '       chat-server users add|remove|list|passwd ... --users FILE',
+    '       chat-server simulate [options]     (flow-control experiment with a chart)',
+    '       chat-server bench SCENARIO [options]',
+    '',
+    'A multi-user chat server speaking the seed\'s line protocol (see docs/PROTOCOL.md).',
+    'Settings come from the command line, then CHAT_* environment variables, then',
+    '--config FILE (JSON, keys as the long option names), then the defaults in [brackets].',
+    '',
+    'Options:',
+    ...rows.map(([l, r, e]) => `${l.padEnd(width)}${r}  (${e})`),
+    `  ${'--config FILE'.padEnd(width - 2)}read settings from a JSON file  (CHAT_CONFIG)`,
+    `  ${'--help'.padEnd(width - 2)}show this help`,
+    `  ${'--version'.padEnd(width - 2)}show the version`,
+    '',
+  ].join('\n');
+}

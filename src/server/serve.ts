@@ -1,0 +1,58 @@
+import { ConfigError, helpText, loadConfig } from './config.js';
+import { ServerLogger } from './log.js';
+import { startChatServer } from './server.js';
+import { VERSION } from './version.js';
+
+/** `chat-server [options]`: runs the server until SIGINT/SIGTERM. Returns the exit code. */
+export async function runServe(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = loadConfig(argv);
+  } catch (err: unknown) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`chat-server: ${err.message}\n`);
+    return 2;
+  }
+  if (parsed.help) {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  if (parsed.version) {
+    process.stdout.write(`chat-server ${VERSION}\n`);
+    return 0;
+  }
+  const { config } = parsed;
+  const log = new ServerLogger({ format: config.logFormat, quiet: config.quiet, messages: config.logMessages });
+  let server;
+  try {
+    server = await startChatServer(config, log);
+  } catch (err: unknown) {
+    process.stderr.write(`chat-server: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  log.banner(`Chat server running on ${config.host}:${server.port}`);
+  log.banner(`Accounts: ${server.ctx.accounts.description}`);
+  if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.event('SHUTDOWN', `${signal} received; closing ${server.listeners.size} connections`);
+      server.close().then(
+        () => {
+          log.flush();
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error('SHUTDOWN', err instanceof Error ? err.message : String(err));
+          log.flush();
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+}
