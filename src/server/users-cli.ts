@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { ReadStream } from 'node:tty';
+import { DEFAULTS } from '../core/limits.js';
 import {
   UsersFileError, addUser, checkUser, listUsers, passwordProblem, readUsers, removeUser, setAdmin, setPassword,
 } from '../core/users-file.js';
@@ -212,13 +213,16 @@ async function askTwice(): Promise<string> {
   return first;
 }
 
-/** The first line of standard input without its line ending ('' when stdin is empty). */
+/**
+ * The first line of standard input without its line ending ('' when stdin is empty). Reading stops
+ * past a protocol line's length, so endless input without a newline is refused as too long.
+ */
 async function readStdinLine(): Promise<string> {
   let text = '';
   process.stdin.setEncoding('utf8');
   for await (const chunk of process.stdin) {
     text += String(chunk);
-    if (text.includes('\n')) break;
+    if (text.includes('\n') || text.length > DEFAULTS.maxLine) break;
   }
   return text.split('\n')[0]!.replace(/\r$/, '');
 }
