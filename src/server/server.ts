@@ -26,7 +26,7 @@ export async function loadAccounts(config: ServerConfig, log: Logger): Promise<A
       return new DemoAccounts();
     case 'file': {
       const { UsersFile } = await import('../core/users-file.js');
-      return UsersFile.load(config.users!, { onWarning: (msg: string) => log.error('ACCOUNTS', msg) });
+      return UsersFile.load(config.users!, { onWarning: (msg: string) => log.error('ACCOUNTS', msg), onReload: (msg: string) => log.event('ACCOUNTS', msg) });
     }
   }
 }
