@@ -14,6 +14,15 @@ export interface Member {
   room: string;
 }
 
+export interface HubOptions {
+  /** The room everyone starts in. */
+  defaultRoom: string;
+  /** Most rooms that may exist at once. */
+  maxRooms: number;
+  /** Join/leave notices are sent only in rooms with at most this many members (0 = always). */
+  announceLimit: number;
+}
+
 export type MoveResult = 'moved' | 'same-room' | 'too-many-rooms';
 
 /**
@@ -32,7 +41,15 @@ export class Hub {
   /** Counters for stats and metrics. */
   deliveries = 0;
 
-  constructor(readonly defaultRoom: string = DEFAULTS.defaultRoom, private readonly maxRooms: number = DEFAULTS.maxRooms) {}
+  readonly defaultRoom: string;
+  private readonly maxRooms: number;
+  private readonly announceLimit: number;
+
+  constructor(opts: Partial<HubOptions> = {}) {
+    this.defaultRoom = opts.defaultRoom ?? DEFAULTS.defaultRoom;
+    this.maxRooms = opts.maxRooms ?? DEFAULTS.maxRooms;
+    this.announceLimit = opts.announceLimit ?? DEFAULTS.announceLimit;
+  }
 
   get size(): number {
     return this.users.size;
@@ -48,7 +65,7 @@ export class Hub {
     this.users.set(member.name, member);
     member.room = this.defaultRoom;
     this.enter(member, this.defaultRoom);
-    this.toRoom(this.defaultRoom, { kind: 'joined', user: member.name, room: this.defaultRoom, how: 'login' }, member);
+    this.announce(this.defaultRoom, { kind: 'joined', user: member.name, room: this.defaultRoom, how: 'login' }, member);
     return true;
   }
 
@@ -58,7 +75,7 @@ export class Hub {
     this.users.delete(member.name);
     const room = member.room;
     this.exit(member, room);
-    if (announce) this.toRoom(room, { kind: 'left', user: member.name, room, how: 'logout' }, member);
+    if (announce) this.announce(room, { kind: 'left', user: member.name, room, how: 'logout' }, member);
   }
 
   /** `from` says `text` to the rest of their room. */
@@ -85,10 +102,10 @@ export class Hub {
     if (!this.rooms.has(room) && this.rooms.size >= this.maxRooms) return 'too-many-rooms';
     const old = member.room;
     this.exit(member, old);
-    this.toRoom(old, { kind: 'left', user: member.name, room: old, how: 'move' }, member);
+    this.announce(old, { kind: 'left', user: member.name, room: old, how: 'move' }, member);
     member.room = room;
     this.enter(member, room);
-    this.toRoom(room, { kind: 'joined', user: member.name, room, how: 'move' }, member);
+    this.announce(room, { kind: 'joined', user: member.name, room, how: 'move' }, member);
     return 'moved';
   }
 
@@ -133,6 +150,15 @@ export class Hub {
   /** Sends an event to every member online (e.g. shutdown). */
   toAll(event: ChatEvent): void {
     for (const room of this.rooms.keys()) this.toRoom(room, event);
+  }
+
+  /**
+   * Join/leave notices. In a room of thousands they would cost O(members) per login, O(N^2) for a
+   * crowd arriving, and drown the chat, so big rooms are quiet (as large IRC/Twitch channels are).
+   */
+  private announce(room: string, event: ChatEvent, except: Member): void {
+    const size = this.rooms.get(room)?.size ?? 0;
+    if (this.announceLimit === 0 || size <= this.announceLimit) this.toRoom(room, event, except);
   }
 
   private deliver(m: Member, bytes: Buffer): void {

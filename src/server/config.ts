@@ -30,6 +30,7 @@ export interface ServerConfig {
   loginTimeoutMs: number;
   maxClients: number;
   maxPerIp: number;
+  announceLimit: number;
   idleTimeoutMs: number;
   tlsPort: number | undefined;
   tlsHost: string | undefined;
@@ -86,6 +87,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'loginTimeoutMs', flag: 'login-timeout', arg: 'SECONDS', help: 'close connections not logged in after this long', kind: { type: 'int', min: 1, max: 86_400, scale: S }, shown: String(DEFAULTS.loginTimeoutMs / S) },
   { key: 'maxClients', flag: 'max-clients', arg: 'N', help: 'most simultaneous connections', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxClients) },
   { key: 'maxPerIp', flag: 'max-per-ip', arg: 'N', help: 'most simultaneous connections from one IP address', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxPerIp) },
+  { key: 'announceLimit', flag: 'announce-limit', arg: 'N', help: 'send join/leave notices only in rooms of at most N members (0 = always)', kind: { type: 'int', min: 0, max: 10_000_000 }, shown: String(DEFAULTS.announceLimit) },
   { key: 'idleTimeoutMs', flag: 'idle-timeout', arg: 'SECONDS', help: 'close sessions with no input for this long (0 = never)', kind: { type: 'int', min: 0, max: 86_400 * 7, scale: S }, shown: 'off' },
   { key: 'tlsPort', flag: 'tls-port', arg: 'N', help: 'also listen for TLS on this port (needs --tls-cert and --tls-key)', kind: { type: 'int', min: 0, max: 65535 } },
   { key: 'tlsHost', flag: 'tls-host', arg: 'ADDR', help: 'address for the TLS listener', kind: { type: 'string' }, shown: 'same as --host' },
@@ -125,6 +127,7 @@ export function defaultConfig(): ServerConfig {
     loginTimeoutMs: DEFAULTS.loginTimeoutMs,
     maxClients: DEFAULTS.maxClients,
     maxPerIp: DEFAULTS.maxPerIp,
+    announceLimit: DEFAULTS.announceLimit,
     idleTimeoutMs: DEFAULTS.idleTimeoutMs,
     tlsPort: undefined,
     tlsHost: undefined,
