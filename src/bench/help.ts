@@ -1,0 +1,88 @@
+import type { Scenario } from './options.js';
+
+const COMMON = `Target and generator:
+  --target T            chat (default: start our server), reference (the bench's minimal fan-out
+                        server), redis (start redis-server, drive SUBSCRIBE/PUBLISH) or
+                        tcp://127.0.0.1:PORT (a text-protocol server already running, e.g. the seed)
+  --workers N           generator processes (default 2, or 1 on one core; more are added so no
+                        process holds over 9,000 sockets)
+  --user-pattern P      user name of client i, {i} is 1-based (default user{i})
+  --pass-pattern P      its password (default user{i}p: the seed's accounts)
+  --server-pid PID      server process for RSS/CPU readings of a tcp:// target
+  --server-args "..."   extra flags for our server (--target chat)
+  --node-args "..."     node flags for our server, e.g. "--cpu-prof --cpu-prof-dir=bench/profiles"
+  --concurrency N       logins in flight (default 200)
+  --login-timeout S     per-login bound (default 30)
+  --channel NAME        Redis channel (default bench)
+Output:
+  --json                print the JSON report on stdout instead of the table
+  --results-dir DIR     where the timestamped JSON goes (default bench/results)
+  --no-save             do not write the JSON file
+  --help                this help`;
+
+export const SCENARIO_HELP: Record<Scenario, string> = {
+  room: `chat-server bench room [options]
+
+N clients log in and sit in one room; every client sends, together R messages/s, evenly staggered,
+for D seconds; each message carries its sender, sequence number and send time. Reports deliveries/s,
+loss % (counted per sender after a drain), latency p50/p99/max and logins/s.
+
+  --clients N[,N...]    clients in the room (default 1000); a list runs one point per count,
+                        growing the room, for the chart
+  --rate R              messages per second from all senders together (default 100)
+  --duration D          seconds of sending (default 10)
+  --drain S             longest wait for outstanding deliveries after sending (default 10)
+  --svg FILE            also write the latency/throughput chart of the points
+
+${COMMON}`,
+  firehose: `chat-server bench firehose [options]
+
+--clients (default 100) in one room, --senders (default 10) of them send; the offered rate rises in
+steps. Reports each step and the highest rate with zero loss and p99 under --max-p99.
+
+  --steps R,R,...       offered rates in msgs/s (default 2500,5000,10000,20000,40000)
+  --step-duration S     seconds per step (default 5)
+  --senders N           (default 10)
+  --max-p99 MS          latency bound of a passing step (default 100)
+  --keep-going          run every step even after one fails
+  --drain S             longest drain after each step (default 10)
+
+${COMMON}`,
+  idle: `chat-server bench idle [options]
+
+N connections log in and stay; reports how many are still alive after --duration and the server's
+RSS per connection above the empty server (VmRSS from /proc: the bench's own target, or --server-pid).
+
+  --clients N           connections (default 1000)
+  --duration S          seconds to stay (default 60)
+  --rooms K             spread the clients over K rooms (/join) or Redis channels, so the login
+                        storm does not cost N²/2 join announcements (default 0: all in the lobby)
+
+${COMMON}`,
+  logins: `chat-server bench logins [options]
+
+Connections + logins per second: --concurrency sessions in flight, each looping connect, log in,
+exit, wait for the server's close, until --count sessions or --duration seconds.
+
+  --concurrency N       sessions in flight, also the number of distinct users (default 100)
+  --count N             sessions in total (default 20000)
+  --duration S          upper bound in seconds (default 30)
+
+${COMMON}`,
+};
+
+export const BENCH_HELP = `chat-server bench <scenario> [options]     load generator and report for chat servers
+
+Scenarios:
+  room        N clients in one room, all sending: deliveries/s, loss, latency, logins/s
+  firehose    100 clients, 10 senders, rising rate: highest lossless rate with p99 < 100 ms
+  idle        N idle logged-in connections: alive after 60 s, server RSS per connection
+  logins      connections + logins per second
+  compare <scenario> --target A --target B
+              the same scenario against two targets in one run, with ratios (default chat vs redis)
+  chart FILE... --out FILE.svg [--title T]
+              SVG of room results (latency and deliveries/s against clients), one line per file
+
+Each scenario prints a table (or JSON with --json), writes bench/results/<scenario>-<target>-<time>.json
+and shows progress on stderr when it is a terminal. \`chat-server bench <scenario> --help\` lists options.
+Exit status: 0 when the run completed (loss is reported, not an error), 1 on failure, 2 on bad usage.`;

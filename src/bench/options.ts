@@ -1,0 +1,117 @@
+import { availableParallelism } from 'node:os';
+
+/** Every bench option after parsing. Scenario defaults are applied in defaultsFor(). */
+export interface BenchOptions {
+  targets: string[];
+  clients: number[];
+  rate: number;
+  durationS: number;
+  workers: number;
+  json: boolean;
+  resultsDir: string;
+  save: boolean;
+  userPattern: string;
+  passPattern: string;
+  serverPid: number | null;
+  serverArgs: string[];
+  nodeArgs: string[];
+  drainS: number;
+  concurrency: number;
+  channel: string;
+  loginTimeoutS: number;
+  senders: number;
+  steps: number[];
+  stepDurationS: number;
+  keepGoing: boolean;
+  maxP99Ms: number;
+  rooms: number;
+  count: number;
+  svg: string | null;
+  help: boolean;
+}
+
+export type Scenario = 'room' | 'firehose' | 'idle' | 'logins';
+export const SCENARIOS: readonly Scenario[] = ['room', 'firehose', 'idle', 'logins'];
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Defaults per scenario: chosen so a bare `bench <scenario>` finishes in well under a minute, except idle (60 s by definition). */
+export function defaultsFor(s: Scenario): BenchOptions {
+  const base: BenchOptions = {
+    targets: [], clients: [1000], rate: 100, durationS: 10, workers: Math.min(2, availableParallelism()), json: false,
+    resultsDir: 'bench/results', save: true, userPattern: 'user{i}', passPattern: 'user{i}p', serverPid: null,
+    serverArgs: [], nodeArgs: [], drainS: 10, concurrency: 200, channel: 'bench', loginTimeoutS: 30,
+    senders: 10, steps: [2500, 5000, 10000, 20000, 40000], stepDurationS: 5, keepGoing: false, maxP99Ms: 100,
+    rooms: 0, count: 20000, svg: null, help: false,
+  };
+  if (s === 'firehose') base.clients = [100];
+  if (s === 'idle') { base.clients = [1000]; base.durationS = 60; }
+  if (s === 'logins') { base.concurrency = 100; base.durationS = 30; }
+  return base;
+}
+
+function num(flag: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} wants a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function list(flag: string, v: string, min: number, max: number): number[] {
+  const out = v.split(',').filter((x) => x.trim() !== '').map((x) => Math.round(num(flag, x.trim(), min, max)));
+  if (out.length === 0 || out.length > 50) throw new UsageError(`${flag} wants 1 to 50 comma-separated numbers`);
+  return out;
+}
+
+function words(v: string): string[] {
+  return v.split(/\s+/).filter((x) => x !== '');
+}
+
+/** Parses `--flag value` / `--flag=value` options over the scenario's defaults. */
+export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
+  const o = defaultsFor(s);
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    let value: string | undefined;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) { value = arg.slice(eq + 1); arg = arg.slice(0, eq); }
+    const next = (): string => {
+      if (value !== undefined) return value;
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--help': case '-h': o.help = true; break;
+      case '--json': o.json = true; break;
+      case '--no-save': o.save = false; break;
+      case '--keep-going': o.keepGoing = true; break;
+      case '--target': o.targets.push(next()); break;
+      case '--clients': o.clients = list(arg, next(), 1, 100_000); break;
+      case '--rate': o.rate = num(arg, next(), 0.1, 10_000_000); break;
+      case '--duration': o.durationS = num(arg, next(), 0.1, 3600); break;
+      case '--workers': o.workers = Math.round(num(arg, next(), 1, 64)); break;
+      case '--results-dir': o.resultsDir = next(); break;
+      case '--user-pattern': o.userPattern = next(); break;
+      case '--pass-pattern': o.passPattern = next(); break;
+      case '--server-pid': o.serverPid = Math.round(num(arg, next(), 1, 2 ** 31)); break;
+      case '--server-args': o.serverArgs.push(...words(next())); break;
+      case '--node-args': o.nodeArgs.push(...words(next())); break;
+      case '--drain': o.drainS = num(arg, next(), 0, 600); break;
+      case '--concurrency': o.concurrency = Math.round(num(arg, next(), 1, 100_000)); break;
+      case '--channel': o.channel = next(); break;
+      case '--login-timeout': o.loginTimeoutS = num(arg, next(), 1, 600); break;
+      case '--senders': o.senders = Math.round(num(arg, next(), 1, 100_000)); break;
+      case '--steps': o.steps = list(arg, next(), 1, 10_000_000); break;
+      case '--step-duration': o.stepDurationS = num(arg, next(), 0.1, 600); break;
+      case '--max-p99': o.maxP99Ms = num(arg, next(), 0, 600_000); break;
+      case '--rooms': o.rooms = Math.round(num(arg, next(), 0, 100_000)); break;
+      case '--count': o.count = Math.round(num(arg, next(), 1, 100_000_000)); break;
+      case '--svg': o.svg = next(); break;
+      default: throw new UsageError(`unknown option ${arg} (see --help)`);
+    }
+  }
+  if (!o.userPattern.includes('{i}')) throw new UsageError('--user-pattern must contain {i} (the 1-based client number)');
+  return o;
+}

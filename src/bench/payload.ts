@@ -1,0 +1,68 @@
+/**
+ * The bench message text: `b <phase> <sender> <seq> <sendMicros>`, ASCII, at most ~60 bytes, far
+ * below the server's --max-line (4096). `phase` separates measurement steps so a message that
+ * arrives after its step was counted is recognised as stale instead of counted twice.
+ */
+export function formatPayload(phase: number, sender: number, seq: number, micros: number): string {
+  return `b ${phase} ${sender} ${seq} ${micros}`;
+}
+
+/** Reused output of parsePayload: the hot path fills it instead of allocating an object per line. */
+export interface PayloadFields {
+  phase: number;
+  sender: number;
+  seq: number;
+  micros: number;
+  /** When the read that carried this line arrived: stamped once per read, not per line. */
+  recvMicros: number;
+}
+
+const B = 0x62;
+const SP = 0x20;
+
+/**
+ * Parses a payload starting at `buf[start]` (must be `b `) and ending before `end`, straight from
+ * the bytes. Returns false when the bytes are not a bench payload (any other chat line).
+ */
+export function parsePayload(buf: Uint8Array, start: number, end: number, out: PayloadFields): boolean {
+  if (end - start < 10 || buf[start] !== B || buf[start + 1] !== SP) return false;
+  let i = start + 2;
+  let field = 0;
+  let n = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = buf[i]!;
+    if (c >= 0x30 && c <= 0x39) {
+      n = n * 10 + (c - 0x30);
+      digits++;
+    } else if (c === SP && digits > 0 && field < 3) {
+      if (field === 0) out.phase = n;
+      else if (field === 1) out.sender = n;
+      else out.seq = n;
+      field++;
+      n = 0;
+      digits = 0;
+    } else if (c === 0x0d && i === end - 1) {
+      break;
+    } else {
+      return false;
+    }
+  }
+  if (field !== 3 || digits === 0) return false;
+  out.micros = n;
+  return true;
+}
+
+/**
+ * Finds the payload in a text-protocol chat line `<user>: b ...` (or a bare `b ...`, which the seed
+ * server produces when two of our lines arrive in one recv and it relays them as one message).
+ * Returns the payload's start or -1. Usernames are at most 32 bytes, so the scan is bounded.
+ */
+export function payloadStartInChatLine(buf: Uint8Array, start: number, end: number): number {
+  if (buf[start] === B && buf[start + 1] === SP) return start;
+  const limit = Math.min(end - 2, start + 40);
+  for (let i = start; i < limit; i++) {
+    if (buf[i] === 0x3a) return buf[i + 1] === SP ? i + 2 : -1;
+  }
+  return -1;
+}

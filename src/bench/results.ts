@@ -1,0 +1,103 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { machineInfo, type MachineInfo } from './machine.js';
+import type { BroadcastPoint } from './scenarios/broadcast.js';
+import type { LoginSummary } from './scenarios/session.js';
+import type { LatencySummary } from './latency-recorder.js';
+
+/** Version tag of the JSON below; bump when a field changes meaning. */
+export const SCHEMA = 'chat-bench/1';
+
+export interface RoomResult {
+  scenario: 'room';
+  /** One point per --clients value, in the order run (the room grows between points). */
+  points: Array<BroadcastPoint & { logins: LoginSummary }>;
+}
+
+export interface FirehoseResult {
+  scenario: 'firehose';
+  logins: LoginSummary;
+  steps: BroadcastPoint[];
+  /** Highest offered rate with zero loss and p99 ≤ maxP99Ms; null when no step passed. */
+  best: number | null;
+  maxP99Ms: number;
+}
+
+export interface IdleResult {
+  scenario: 'idle';
+  clients: number;
+  logins: LoginSummary;
+  durationS: number;
+  alive: number;
+  rssEmptyKiB: number | null;
+  rssLoggedInKiB: number | null;
+  rssEndKiB: number | null;
+  /** (rssEnd − rssEmpty) / alive; null without a server pid. */
+  rssPerConnKiB: number | null;
+  generatorCpuPct: number;
+}
+
+export interface LoginsResult {
+  scenario: 'logins';
+  concurrency: number;
+  ok: number;
+  failed: number;
+  /** Sessions the server did not close within 5 s of `exit` / QUIT. */
+  notClosed: number;
+  errors: string[];
+  elapsedS: number;
+  loginsPerSec: number;
+  connect: LatencySummary;
+  login: LatencySummary;
+  generatorCpuPct: number;
+  serverCpuPct: number | null;
+}
+
+export type ScenarioResult = RoomResult | FirehoseResult | IdleResult | LoginsResult;
+
+/** One scenario run against one target, as written to bench/results/ and printed by --json. */
+export interface BenchReport {
+  schema: typeof SCHEMA;
+  kind: 'run';
+  date: string;
+  command: string;
+  machine: MachineInfo;
+  target: { name: string; proto: string; pid: number | null };
+  workers: number;
+  /** Correctness verdict: every login worked and no message was lost or duplicated. */
+  ok: boolean;
+  problems: string[];
+  result: ScenarioResult;
+}
+
+export interface CompareMetric {
+  name: string;
+  a: number | null;
+  b: number | null;
+  ratio: number | null;
+}
+
+export interface CompareReport {
+  schema: typeof SCHEMA;
+  kind: 'compare';
+  date: string;
+  command: string;
+  machine: MachineInfo;
+  scenario: string;
+  runs: [BenchReport, BenchReport];
+  /** Headline metrics of both runs and first ÷ second (for latencies and RSS lower is better). */
+  metrics: CompareMetric[];
+}
+
+export function newReport(command: string, target: BenchReport['target'], workers: number, result: ScenarioResult, problems: string[]): BenchReport {
+  return { schema: SCHEMA, kind: 'run', date: new Date().toISOString(), command, machine: machineInfo(), target, workers, ok: problems.length === 0, problems, result };
+}
+
+/** Writes `<dir>/<scenario>-<target>-<timestamp>.json`; returns the path. */
+export function saveJson(dir: string, stem: string, data: BenchReport | CompareReport): string {
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const path = join(dir, `${stem.replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}.json`);
+  writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
+  return path;
+}

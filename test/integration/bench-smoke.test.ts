@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { SERVER_MAIN } from '../helpers/server.js';
+
+/**
+ * Seconds-long smoke of every bench scenario against the bench's reference server, our server and
+ * Redis (when installed). Correctness only, no timing thresholds: the counts add up, nothing is lost
+ * where the target is lossless at this load, and the JSON has the documented schema.
+ */
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+function bench(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [SERVER_MAIN, 'bench', ...args, '--json', '--no-save', '--workers', '2'], {
+      env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+type Json = Record<string, unknown>;
+
+async function report(args: string[]): Promise<Json> {
+  const r = await bench(args);
+  assert.equal(r.code, 0, `bench ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
+  const j = JSON.parse(r.stdout) as Json;
+  assert.equal(j['schema'], 'chat-bench/1');
+  return j;
+}
+
+function obj(v: unknown, what: string): Json {
+  assert.ok(typeof v === 'object' && v !== null, `${what} is an object`);
+  return v as Json;
+}
+
+function checkRun(j: Json, scenario: string, target: string): Json {
+  assert.equal(j['kind'], 'run');
+  assert.equal(obj(j['target'], 'target')['name'], target);
+  const m = obj(j['machine'], 'machine');
+  assert.equal(typeof m['nproc'], 'number');
+  assert.equal(typeof m['cpuModel'], 'string');
+  assert.equal(typeof j['date'], 'string');
+  assert.ok(Array.isArray(j['problems']));
+  const r = obj(j['result'], 'result');
+  assert.equal(r['scenario'], scenario);
+  return r;
+}
+
+/** A send phase's counts must add up: expected = sent × receivers; lossless ⇒ all delivered, once. */
+function checkPoint(p: Json, receivers: number, lossless: boolean): void {
+  const sent = p['sent'] as number;
+  assert.ok(sent > 0, 'messages were sent');
+  assert.equal(p['expected'], sent * receivers);
+  assert.equal(p['extra'], 0, 'no duplicates');
+  assert.equal((p['delivered'] as number) + (p['lost'] as number), p['expected']);
+  if (lossless) assert.equal(p['lost'], 0, 'no loss');
+  const lat = obj(p['latency'], 'latency');
+  for (const k of ['p50Ms', 'p99Ms', 'maxMs', 'count']) assert.equal(typeof lat[k], 'number');
+  assert.equal(lat['count'], p['delivered']);
+}
+
+const ROOM = ['--clients', '40', '--rate', '200', '--duration', '1', '--drain', '5'];
+
+function suite(target: string, echo: boolean): void {
+  const recv = (n: number): number => (echo ? n : n - 1);
+
+  test(`bench room against ${target}`, async () => {
+    const j = await report(['room', '--target', target, ...ROOM]);
+    const r = checkRun(j, 'room', target);
+    assert.equal(j['ok'], true, String(j['problems']));
+    const points = r['points'] as Json[];
+    assert.equal(points.length, 1);
+    assert.equal(points[0]!['clients'], 40);
+    checkPoint(points[0]!, recv(40), true);
+    assert.equal(obj(points[0]!['logins'], 'logins')['ok'], 40);
+  });
+
+  test(`bench firehose against ${target}`, async () => {
+    const j = await report(['firehose', '--target', target, '--clients', '20', '--senders', '4', '--steps', '200,400', '--step-duration', '1', '--keep-going', '--max-p99', '60000']);
+    const r = checkRun(j, 'firehose', target);
+    const steps = r['steps'] as Json[];
+    assert.equal(steps.length, 2);
+    for (const s of steps) { checkPoint(s, recv(20), true); assert.equal(s['senders'], 4); }
+    assert.equal(r['best'], 400);
+  });
+
+  test(`bench idle against ${target}`, async () => {
+    const j = await report(['idle', '--target', target, '--clients', '100', '--duration', '1']);
+    const r = checkRun(j, 'idle', target);
+    assert.equal(r['alive'], 100);
+    assert.equal(typeof r['rssEmptyKiB'], 'number', 'the bench knows its own target pid');
+    assert.equal(typeof r['rssPerConnKiB'], 'number');
+  });
+
+  test(`bench logins against ${target}`, async () => {
+    const j = await report(['logins', '--target', target, '--concurrency', '10', '--count', '200', '--duration', '20']);
+    const r = checkRun(j, 'logins', target);
+    assert.equal(r['failed'], 0, String(r['errors']));
+    assert.equal(r['notClosed'], 0);
+    assert.ok((r['ok'] as number) >= 200);
+    assert.ok((r['loginsPerSec'] as number) > 0);
+  });
+}
+
+/** Our server is started by the bench from the compiled entry; it can only run once it is built. */
+const chatBuilt = existsSync(SERVER_MAIN.replace(/main\.js$/, 'serve.js'));
+const haveRedis = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((p) => existsSync(p));
+
+suite('reference', false);
+if (chatBuilt) suite('chat', false);
+else test('bench against chat', { skip: 'dist/src/server/serve.js is not built' }, () => {});
+if (haveRedis) suite('redis', true);
+else test('bench against redis', { skip: 'redis-server is not installed (apt-get install -y redis-server)' }, () => {});
+
+test('bench compare runs both targets and prints ratios', async () => {
+  const second = haveRedis ? 'redis' : 'reference';
+  const j = await report(['compare', 'room', '--target', 'reference', '--target', second, ...ROOM]);
+  assert.equal(j['kind'], 'compare');
+  const runs = j['runs'] as Json[];
+  assert.equal(runs.length, 2);
+  checkRun(runs[0]!, 'room', 'reference');
+  checkRun(runs[1]!, 'room', second);
+  const metrics = j['metrics'] as Json[];
+  const d = metrics.find((m) => m['name'] === 'deliveries/s');
+  assert.ok(d !== undefined && typeof d['ratio'] === 'number');
+});
+
+test('bench usage errors exit 2 and --help exits 0', async () => {
+  assert.equal((await bench(['room', '--bogus'])).code, 2);
+  const h = await bench(['room', '--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /--clients/);
+});
