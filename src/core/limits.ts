@@ -63,6 +63,12 @@ export const DEFAULTS = {
   idleTimeoutMs: 0,
   /** TCP keepalive initial delay (ms) so dead peers are found and their leave announced. */
   keepaliveMs: 30_000,
+  /**
+   * A TLS client must finish its handshake within this many ms. Until then it is not a session and
+   * not counted by --max-clients, so this (with the TLS listener's connection cap) bounds sockets
+   * held open by peers that connect and never speak TLS.
+   */
+  tlsHandshakeTimeoutMs: 10_000,
 
   /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
   shutdownFlushMs: 2_000,

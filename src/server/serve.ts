@@ -31,6 +31,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 1;
   }
   log.banner(`Chat server running on ${config.host}:${server.port}`);
+  if (server.tlsPort !== undefined) log.banner(`TLS on ${config.tlsHost ?? config.host}:${server.tlsPort}`);
   log.banner(`Accounts: ${server.ctx.accounts.description}`);
   if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');
 

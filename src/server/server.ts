@@ -4,8 +4,11 @@ import { DEFAULTS } from '../core/limits.js';
 import { DemoAccounts, OpenAccounts, type AccountStore } from '../core/accounts.js';
 import type { Logger } from '../core/log.js';
 import type { ChatContext } from '../protocols/context.js';
+import type { Transport } from '../core/transport.js';
 import { TextSession } from '../protocols/text/session.js';
 import { Listeners } from '../net/listeners.js';
+import { listenTls, loadTlsCredentials } from '../net/tls.js';
+import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
 
 /** A running chat server: the hub, its listeners and counters. Used by the CLI, simulate and tests. */
@@ -14,6 +17,8 @@ export interface ChatServer {
   readonly listeners: Listeners;
   /** The bound plain-TCP port. */
   readonly port: number;
+  /** The bound TLS port, when --tls-port is set. */
+  readonly tlsPort: number | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
   close(): Promise<void>;
 }
@@ -32,6 +37,8 @@ export async function loadAccounts(config: ServerConfig, log: Logger): Promise<A
 }
 
 export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore): Promise<ChatServer> {
+  // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
+  const tlsCredentials = config.tlsPort !== undefined ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const ctx: ChatContext = {
     hub: new Hub(DEFAULTS.defaultRoom, DEFAULTS.maxRooms),
@@ -39,6 +46,12 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     config,
     log,
     counters,
+    throttle: new AuthThrottle({
+      failuresPerWindow: DEFAULTS.authFailuresPerWindow,
+      windowMs: DEFAULTS.authThrottleWindowMs,
+      banMs: DEFAULTS.authThrottleBanMs,
+      maxEntries: DEFAULTS.authThrottleMaxEntries,
+    }),
     shuttingDown: false,
   };
   const listeners = new Listeners(
@@ -46,11 +59,31 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     counters,
     log,
   );
-  const port = await listeners.listenTcp(config.host, config.port, (transport) => new TextSession(transport, ctx));
+  const factory = (transport: Transport) => new TextSession(transport, ctx);
+  const port = await listeners.listenTcp(config.host, config.port, factory);
+  let tlsPort: number | undefined;
+  if (tlsCredentials !== undefined) {
+    const tlsOptions = {
+      host: config.tlsHost ?? config.host,
+      port: config.tlsPort!,
+      credentials: tlsCredentials,
+      keepaliveMs: DEFAULTS.keepaliveMs,
+      handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs,
+      maxConnections: config.maxClients,
+    };
+    try {
+      tlsPort = await listenTls(listeners, tlsOptions, factory, log);
+    } catch (err: unknown) {
+      // The plain listener is already up; close it so a failed start does not leave the process serving.
+      await listeners.shutdown();
+      throw err;
+    }
+  }
   return {
     ctx,
     listeners,
     port,
+    tlsPort,
     async close() {
       ctx.shuttingDown = true;
       await listeners.shutdown();

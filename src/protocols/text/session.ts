@@ -6,6 +6,7 @@ import type { Session, Transport } from '../../core/transport.js';
 import { Outbox, type OutboxEvents } from '../../core/outbox.js';
 import { nameProblem } from '../../core/names.js';
 import { stripControls } from '../../core/sanitize.js';
+import { IdleTimer } from '../../core/idle-timer.js';
 import type { ChatContext } from '../context.js';
 import { LineDecoder, type LineSink } from './line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
@@ -42,6 +43,8 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
   private badNames = 0;
   private quietTimer: NodeJS.Timeout | undefined;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** Only with --idle-timeout, only once logged in. */
+  private idleTimer: IdleTimer | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -61,6 +64,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
 
   data(chunk: Buffer): void {
     if (this.state === 'closed') return;
+    this.idleTimer?.touch();
     this.decoder.push(chunk);
     if (this.state === 'username' && !this.decoder.chunkFraming && this.decoder.pendingBytes > 0) this.armLegacyDetection();
   }
@@ -194,8 +198,11 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
   }
 
   private onPassword(text: string): void {
-    this.state = 'verifying';
     const name = this.pendingName;
+    // Asked before verifying, so a throttled address gets no more guesses checked, on any connection.
+    const waitMs = this.ctx.throttle.retryAfterMs(this.transport.remoteAddress);
+    if (waitMs > 0) return this.refuseThrottled(name, waitMs);
+    this.state = 'verifying';
     this.hold();
     this.ctx.accounts.verify(name, text.trim()).then(
       (account) => this.finishLogin(name, account),
@@ -204,6 +211,8 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
   }
 
   private finishLogin(name: string, account: Account | null): void {
+    // Counted even when the connection is already gone: hanging up early must not make a guess free.
+    if (account === null) this.ctx.throttle.failed(this.transport.remoteAddress);
     if (this.state !== 'verifying') return;
     const { hub, log, counters, config } = this.ctx;
     const from = `from ('${this.transport.remoteAddress}', ${this.transport.remotePort})`;
@@ -226,6 +235,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     this.admin = account.admin;
     this.outbox = new Outbox(this.transport, config, this);
     this.state = 'chat';
+    if (config.idleTimeoutMs > 0) this.idleTimer = new IdleTimer(config.idleTimeoutMs, () => this.idledOut());
     this.outbox.pushControl(LOGIN.welcome(this.name));
     hub.add(this);
     counters.logins++;
@@ -265,6 +275,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     this.held = [];
     if (this.quietTimer) clearTimeout(this.quietTimer);
     if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.idleTimer?.stop();
     if (!wasChat) return;
     this.outbox.close();
     this.ctx.hub.remove(this, !this.ctx.shuttingDown);
@@ -290,6 +301,20 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     if (this.state === 'chat' || this.state === 'closed') return;
     this.transport.write(Buffer.from('Login timed out. Connection closed.\n'));
     this.quit('LOGIN_TIMEOUT');
+  }
+
+  private refuseThrottled(name: string, waitMs: number): void {
+    const { remoteAddress: ip, remotePort: port } = this.transport;
+    this.ctx.log.event('AUTH THROTTLED', `${name} from ('${ip}', ${port})`, { user: name, ip, port });
+    const seconds = Math.ceil(waitMs / 1000);
+    this.transport.write(Buffer.from(`Too many failed logins. Try again in ${seconds} second${seconds === 1 ? '' : 's'}. Connection closed.\n`));
+    this.quit('AUTH_THROTTLED');
+  }
+
+  private idledOut(): void {
+    if (this.state !== 'chat') return;
+    this.notice(`Disconnected: no input for ${Math.ceil(this.ctx.config.idleTimeoutMs / 1000)} seconds.`);
+    this.quit('IDLE_TIMEOUT');
   }
 
   private internalError(err: unknown): void {

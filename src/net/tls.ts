@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext, createServer, type TLSSocket } from 'node:tls';
+import type { SessionFactory } from '../core/transport.js';
+import type { Logger } from '../core/log.js';
+import type { Listeners } from './listeners.js';
+
+/** A start-up problem with the TLS files; the message is one sentence naming the file and the flag. */
+export class TlsSetupError extends Error {
+  override readonly name = 'TlsSetupError';
+}
+
+/** PEM text of a certificate chain and its private key, checked to load and to match. */
+export interface TlsCredentials {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
+/**
+ * Reads and checks --tls-cert and --tls-key. Call before any listener starts, so a bad file stops
+ * the server before it accepts anyone. Throws TlsSetupError.
+ */
+export function loadTlsCredentials(certFile: string, keyFile: string): TlsCredentials {
+  const cert = readPem(certFile, '--tls-cert');
+  const key = readPem(keyFile, '--tls-key');
+  tryContext(() => createSecureContext({ cert }), `--tls-cert ${certFile} is not a PEM certificate`);
+  tryContext(() => createSecureContext({ key }), `--tls-key ${keyFile} is not a PEM private key (or it is encrypted)`);
+  tryContext(() => createSecureContext({ cert, key }), `--tls-key ${keyFile} does not belong to the certificate in --tls-cert ${certFile}`);
+  return { cert, key };
+}
+
+function readPem(file: string, flag: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err: unknown) {
+    const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : err instanceof Error ? err.message : String(err);
+    throw new TlsSetupError(`cannot read ${flag} ${file}: ${why}`);
+  }
+}
+
+function tryContext(make: () => unknown, problem: string): void {
+  try {
+    make();
+  } catch (err: unknown) {
+    throw new TlsSetupError(`${problem} (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+export interface TlsListenOptions {
+  host: string;
+  port: number;
+  credentials: TlsCredentials;
+  /** TCP keepalive initial delay, as for the plain listener. */
+  keepaliveMs: number;
+  /** A peer that has not finished the handshake by then is dropped. */
+  handshakeTimeoutMs: number;
+  /**
+   * Most sockets the TLS listener holds, handshaking or not. Past it the kernel's connection is closed
+   * at once: with no TLS session yet there is nothing to send a refusal line over.
+   */
+  maxConnections: number;
+}
+
+/**
+ * Starts the TLS listener. Each socket that completes its handshake goes to the same Listeners (and
+ * so the same limits, hub and rooms) as plain TCP, marked secure. Handshake failures (garbage, wrong
+ * protocol, timeouts, resets) are logged as one `[TLS ERROR]` line and never reach a session.
+ * Resolves with the bound port.
+ */
+export async function listenTls(listeners: Listeners, opts: TlsListenOptions, factory: SessionFactory, log: Logger): Promise<number> {
+  const server = createServer(
+    {
+      cert: opts.credentials.cert,
+      key: opts.credentials.key,
+      handshakeTimeout: opts.handshakeTimeoutMs,
+      // tls.Server is a net.Server: these reach the underlying TCP socket, as for plain TCP.
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: opts.keepaliveMs,
+    },
+    (socket) => listeners.accept(socket, true, factory),
+  );
+  server.maxConnections = opts.maxConnections;
+  server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+    const code = 'code' in err && typeof err.code === 'string' ? err.code : err.message;
+    log.event('TLS ERROR', `handshake failed from ('${socket.remoteAddress ?? 'unknown'}', ${socket.remotePort ?? 0}): ${code}`, {
+      ip: socket.remoteAddress,
+      port: socket.remotePort,
+      reason: code,
+    });
+    // Node does not destroy the socket on every handshake error (not on a handshake timeout).
+    socket.destroy();
+  });
+  return listeners.start(server, opts.host, opts.port);
+}
