@@ -81,14 +81,14 @@ export const DEFAULTS = {
   maxRooms: 10_000,
   /** The room everyone starts in. */
   defaultRoom: 'lobby',
+  /**
+   * Join/leave notices go only to rooms with at most this many members (0 = always). Above it a
+   * login would cost a notice per member: quadratic work when a crowd arrives.
+   */
+  announceLimit: 1000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;
 export type OverflowPolicy = Defaults['overflow'];
 export type CcMode = Defaults['cc'];
 export type FloodPolicy = Defaults['floodPolicy'];
-  /**
-   * Join/leave notices go only to rooms with at most this many members (0 = always). Above it a
-   * login would cost a notice per member: quadratic work when a crowd arrives.
-   */
-  announceLimit: 1000,
