@@ -40,6 +40,10 @@ export class RespReader {
   feed(buf: Buffer, start: number, end: number): void {
     let i = start;
     while (i < end) {
+      if (this.state === State.Type) {
+        const j = this.fastBulk(buf, i, end);
+        if (j !== i) { i = j; continue; }
+      }
       switch (this.state) {
         case State.Type: {
           const t = buf[i++]!;
@@ -111,6 +115,34 @@ export class RespReader {
           break;
       }
     }
+  }
+
+  /**
+   * Fast path for the common case, an element wholly inside this read: an aggregate header or a
+   * complete bulk string is consumed in one tight loop. Returns `i` unchanged when the element is
+   * of another type or cut by the read boundary; the state machine then takes over.
+   */
+  private fastBulk(buf: Buffer, i: number, end: number): number {
+    const t = buf[i]!;
+    const bulk = t === 0x24;
+    if (!bulk && t !== 0x3e && t !== 0x2a) return i;
+    let n = 0;
+    let k = i + 1;
+    for (; k < end; k++) {
+      const c = buf[k]!;
+      if (c === CR) break;
+      if (c < 0x30 || c > 0x39) return i;
+      n = n * 10 + (c - 0x30);
+    }
+    if (k + 1 >= end) return i;
+    k += 2;
+    if (!bulk) {
+      this.h.aggregate(t, n);
+      return k;
+    }
+    if (k + n + 2 > end) return i;
+    this.h.bulk(buf, k, k + n);
+    return k + n + 2;
   }
 
   private endHeader(): void {
