@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fragment } from '../helpers/fragment.js';
 import { LineDecoder } from '../../src/protocols/text/line-decoder.js';
 
 type Out = { kind: 'line'; bytes: string } | { kind: 'tooLong' };
@@ -37,19 +38,6 @@ function model(input: Buffer, maxLine: number): Out[] {
   }
   if (input.length - start > maxLine + 1) out.push({ kind: 'tooLong' });
   return out;
-}
-
-/** Splits `input` at the given cut points (any number, any order, duplicates allowed). */
-function fragment(input: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const p of points) {
-    parts.push(input.subarray(at, p));
-    at = p;
-  }
-  parts.push(input.subarray(at));
-  return parts;
 }
 
 /** Bytes rich in the characters that matter: LF, CR, and long runs. */

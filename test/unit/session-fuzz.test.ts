@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fragment } from '../helpers/fragment.js';
 import type { CloseCode } from '../../src/core/close-reasons.js';
 import type { Transport } from '../../src/core/transport.js';
 import type { Logger } from '../../src/core/log.js';
@@ -126,19 +127,6 @@ async function login(server: ChatServer, user: string): Promise<FakeTransport> {
 
 /** Nothing the server writes may carry a control character other than LF and TAB. */
 const UNSAFE_OUT = /[\x00-\x08\x0b-\x1f\x7f-\u009f]/;
-
-/** Splits bytes at the given cut points. */
-function fragment(input: Buffer, cuts: number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let at = 0;
-  for (const p of points) {
-    parts.push(input.subarray(at, p));
-    at = p;
-  }
-  parts.push(input.subarray(at));
-  return parts.filter((p) => p.length > 0);
-}
 
 const hostileText = fc
   .array(
