@@ -313,7 +313,8 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
 
   private idledOut(): void {
     if (this.state !== 'chat') return;
-    this.notice(`Disconnected: no input for ${Math.ceil(this.ctx.config.idleTimeoutMs / 1000)} seconds.`);
+    const seconds = Math.ceil(this.ctx.config.idleTimeoutMs / 1000);
+    this.notice(`Disconnected: no input for ${seconds} second${seconds === 1 ? '' : 's'}.`);
     this.quit('IDLE_TIMEOUT');
   }
 
