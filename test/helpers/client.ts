@@ -28,9 +28,15 @@ export class TestClient {
     }));
   }
 
-  static async connect(port: number, host = '127.0.0.1'): Promise<TestClient> {
-    const socket = connect({ port, host });
+  /** `localAddress` picks the source address, e.g. 127.0.0.2 for per-address limits (Linux). */
+  static async connect(port: number, host = '127.0.0.1', localAddress?: string): Promise<TestClient> {
+    const socket = connect({ port, host, localAddress });
     await once(socket, 'connect');
+    return new TestClient(socket);
+  }
+
+  /** Wraps an already connected socket, e.g. a TLSSocket after 'secureConnect'. */
+  static wrap(socket: Socket): TestClient {
     return new TestClient(socket);
   }
 
