@@ -1,3 +1,5 @@
+import { LatencyHistogram } from './latency.js';
+
 /**
  * Server-wide counters, shared by the [STATS] line, /stats and the metrics endpoint.
  * Plain numbers, incremented on the hot path: no allocation, no locking (one thread).
@@ -15,4 +17,11 @@ export class Counters {
   messagesIn = 0;
   /** Messages dropped by outbox policies. */
   drops = 0;
+  /** Messages handed to sockets by outboxes (OutboxTotals). */
+  written = 0;
+  /** Time from entering an outbox to being handed to the socket, one sample per write (OutboxTotals). */
+  readonly latency = new LatencyHistogram();
+  /** Inbound lines held back (--flood-policy delay) or refused (reject) by flood control. */
+  floodDelayed = 0;
+  floodRejected = 0;
 }

@@ -1,12 +1,21 @@
-import type { OverflowPolicy } from './limits.js';
+import type { CcMode, OverflowPolicy } from './limits.js';
+import { DEFAULTS } from './limits.js';
+import { Aimd, NO_WINDOW, type CongestionWindow } from './congestion.js';
+import { monotonicMs, type Clock } from './clock.js';
+import type { LatencyHistogram } from './latency.js';
+import { PacedSink } from './paced-sink.js';
 
 /**
  * Where an outbox hands its bytes: a socket, seen through the two things flow control needs.
- * Implemented by src/net/connection.ts.
+ * Implemented by src/net/connection.ts (and by the simulated link, src/core/paced-sink.ts).
  */
 export interface Sink {
-  /** Hands bytes to the transport; false means "stop until drained" (Node's write() backpressure). */
-  write(chunk: Buffer): boolean;
+  /**
+   * Hands bytes to the transport; false means "stop until drained" (Node's write() backpressure).
+   * `done`, when the sink supports it, is called once the chunk has left user space; a sink may
+   * ignore it, and the outbox then watches writableLength instead.
+   */
+  write(chunk: Buffer, done?: () => void): boolean;
   /** Bytes the transport holds in user space that the kernel has not taken yet. */
   readonly writableLength: number;
 }
@@ -19,6 +28,29 @@ export interface OutboxLimits {
   overflow: OverflowPolicy;
   /** Close a recipient whose sink has not drained for this long (ms); 0 = never. */
   drainTimeoutMs: number;
+  /** Artificial delay (ms) before each message; the owner may change it per recipient (delayMs). */
+  sendDelayMs: number;
+  /** Simulated link bandwidth in bytes per second; 0 = none. */
+  linkRate: number;
+  cc: CcMode;
+  /** AIMD window bounds in messages; DEFAULTS when absent. */
+  cwndInitial?: number;
+  cwndMin?: number;
+  cwndMax?: number;
+}
+
+/** Server-wide totals every outbox adds to (src/core/counters.ts implements it). */
+export interface OutboxTotals {
+  /** Messages handed to sinks. */
+  written: number;
+  /** Time from a message entering an outbox to being handed to its sink, one sample per write. */
+  readonly latency: LatencyHistogram;
+}
+
+export interface OutboxOptions {
+  /** Monotonic ms; tests inject a hand-driven clock. All outboxes of a process should share one. */
+  clock?: Clock;
+  totals?: OutboxTotals;
 }
 
 /** What an outbox tells its owner (the session). MUST NOT call back into push() synchronously. */
@@ -29,31 +61,61 @@ export interface OutboxEvents {
   overflowed(outbox: Outbox): void;
   /** The recipient caught up after losing `lost` messages; the owner sends ONE notice. */
   caughtUp(outbox: Outbox, lost: number): void;
-  /** The sink stayed blocked for drainTimeoutMs; the owner closes the connection. */
+  /** The sink made no progress for drainTimeoutMs; the owner closes the connection. */
   drainTimedOut(outbox: Outbox): void;
 }
+
+/** First and longest interval (ms) between looks at a sink that holds unacknowledged bytes. */
+const POLL_MIN_MS = 2;
+const POLL_MAX_MS = 200;
 
 /**
  * The per-recipient outgoing queue: the one place where flow and congestion control live.
  *
+ *   push() -> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink (-> link)
+ *
+ * The gate (allowance()) is the single decision of how many queued messages may go to the sink
+ * now: none while the sink pushes back, at most the congestion window minus what is outstanding,
+ * and at most one per send delay.
+ *
  * Contract:
- * - push() MUST NOT block, await or throw; the hub calls it in its fan-out loop.
+ * - push() MUST NOT block, await or throw; the hub calls it in its fan-out loop. It is O(1) and
+ *   allocation-free (a ring buffer; it only grows for bound-exempt control messages).
  * - Writes are coalesced: messages pushed during one event-loop turn go to the sink as one write at
- *   the end of the turn (or earlier, when the queue would otherwise overflow while the sink is free).
+ *   the end of the turn (or earlier, when the queue would otherwise overflow while the gate is open).
  * - A message is "queued" until it is handed to the sink. The sink is only given bytes while it is not
  *   blocked (its last write() returned true or it has drained since).
  * - Memory is bounded: at most queueSize messages and queueBytes bytes (including the sink's own
  *   buffer) per recipient, whatever the recipient does.
+ * - Timers (send delay, polling a full sink, drain timeout) are per outbox, unref'd, and only armed
+ *   while something waits.
  */
 export class Outbox {
-  private queue: Buffer[] = [];
+  private ring: Array<Buffer | undefined>;
+  private stamps: Float64Array;
+  private mask: number;
   private head = 0;
+  private count = 0;
   private queuedBytes = 0;
   private blocked = false;
   private scheduled = false;
   private lostSinceNotice = 0;
+  private readonly cc: CongestionWindow;
+  /** Messages handed to the sink since it was last seen empty. */
+  private outstanding = 0;
+  private delay: number;
+  /** With a send delay: the earliest time the next message may go. */
+  private readyAt = 0;
+  private sink: Sink;
+  private link: PacedSink | undefined;
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeAt = 0;
+  private pollMs = POLL_MIN_MS;
   private drainTimer: NodeJS.Timeout | undefined;
-  private blockedSince = 0;
+  /** When the outbox started waiting on a sink that makes no progress; 0 = not waiting. */
+  private stallSince = 0;
+  readonly clock: Clock;
+  private readonly totals: OutboxTotals | undefined;
   closed = false;
 
   /** Counters, read by /stats and metrics. */
@@ -62,19 +124,36 @@ export class Outbox {
   dropped = 0;
   /** Largest queue depth seen since the last stats sample (reset by the reader). */
   peakDepth = 0;
+  /** Longest time (ms) a message waited in this outbox since the last sample (reset by the reader). */
+  peakLatencyMs = 0;
 
   constructor(
-    private readonly sink: Sink,
+    private readonly socket: Sink,
     readonly limits: OutboxLimits,
     private readonly events: OutboxEvents,
-  ) {}
+    options: OutboxOptions = {},
+  ) {
+    this.clock = options.clock ?? monotonicMs;
+    this.totals = options.totals;
+    const capacity = ringCapacity(Math.min(limits.queueSize + 4, 1024));
+    this.ring = new Array<Buffer | undefined>(capacity);
+    this.stamps = new Float64Array(capacity);
+    this.mask = capacity - 1;
+    this.cc =
+      limits.cc === 'aimd'
+        ? new Aimd({ cwndInitial: limits.cwndInitial ?? DEFAULTS.cwndInitial, cwndMin: limits.cwndMin ?? DEFAULTS.cwndMin, cwndMax: limits.cwndMax ?? DEFAULTS.cwndMax })
+        : NO_WINDOW;
+    this.delay = limits.sendDelayMs;
+    this.sink = socket;
+    if (limits.linkRate > 0) this.linkRate = limits.linkRate;
+  }
 
   /** Messages waiting to be handed to the sink. */
   get depth(): number {
-    return this.queue.length - this.head;
+    return this.count;
   }
 
-  /** Bytes outstanding in user space: queued plus what the sink holds. */
+  /** Bytes outstanding in user space: queued plus what the sink (and the simulated link) holds. */
   get bytes(): number {
     return this.queuedBytes + this.sink.writableLength;
   }
@@ -83,12 +162,45 @@ export class Outbox {
     return this.blocked;
   }
 
+  /** The congestion window in messages (Infinity with --cc none). */
+  get window(): number {
+    return this.cc.window;
+  }
+
+  /** Messages handed to the sink that it has not finished taking. */
+  get inFlight(): number {
+    return this.outstanding;
+  }
+
+  /** Artificial delay (ms) before each message to this recipient (--send-delay, --slow, /slow). */
+  get delayMs(): number {
+    return this.delay;
+  }
+
+  set delayMs(ms: number) {
+    this.delay = Math.max(0, ms);
+    if (this.delay === 0) this.readyAt = 0;
+    this.clearWake();
+    if (this.count > 0) this.schedule();
+  }
+
+  /** Simulated bandwidth (bytes/s) of this recipient's link; 0 = unlimited. */
+  get linkRate(): number {
+    return this.link?.rate ?? 0;
+  }
+
+  set linkRate(bytesPerSecond: number) {
+    if (this.closed) return;
+    if (this.link) this.link.setRate(bytesPerSecond);
+    else if (bytesPerSecond > 0) this.sink = this.link = new PacedSink(this.socket, bytesPerSecond, this.linkEmptied, this.clock);
+  }
+
   /** Adds one rendered message. Returns false if it was dropped (or the outbox is closed). */
   push(message: Buffer): boolean {
     if (this.closed) return false;
     if (this.isFull(message.length)) {
-      // Hand what we can to a free sink before deciding the queue is really full.
-      if (!this.blocked && this.depth > 0) this.flush();
+      // Hand what the gate allows to the sink before deciding the queue is really full.
+      if (!this.blocked && this.count > 0) this.send(this.clock());
       if (this.isFull(message.length)) return this.overflow(message);
     }
     this.append(message);
@@ -96,38 +208,77 @@ export class Outbox {
   }
 
   /**
-   * Adds a message that bypasses the bounds: only for the server's own single notices (catch-up,
-   * shutdown), never for user traffic, so at most a few such messages are ever outstanding.
+   * Adds a message that bypasses the bounds: only for the server's own notices (catch-up, command
+   * output, shutdown), never for user traffic, so few such messages are ever outstanding.
    */
   pushControl(message: Buffer): void {
     if (this.closed) return;
     this.append(message);
   }
 
-  /** The sink drained: resume handing it bytes. Called by the connection on 'drain'. */
+  /** The socket drained after a write returned false. Called by the session on 'drain'. */
   drained(): void {
-    if (!this.blocked) return;
-    this.blocked = false;
-    this.flush();
+    if (this.closed) return;
+    if (this.link) this.link.innerDrained();
+    else this.progress();
   }
 
-  /** Hands every queued message to the sink as one write, unless the sink is blocked. */
-  flush(): void {
+  /** Hands to the sink everything the gate allows now (`now`: the caller's reading of this.clock). */
+  flush(now: number = this.clock()): void {
+    this.send(now);
+  }
+
+  /**
+   * Hands everything queued to the sink at once, ignoring the gate: for a connection that is ending
+   * (quit, kick, shutdown), so its last notices are not held back by a delay or the window.
+   */
+  finish(): void {
+    this.scheduled = false;
+    if (this.closed || this.count === 0) return;
+    this.sink.write(this.take(this.count, this.clock()));
+  }
+
+  /** Stops all output and timers; queued messages are discarded. */
+  close(): void {
+    this.closed = true;
+    this.ring.fill(undefined);
+    this.count = 0;
+    this.queuedBytes = 0;
+    this.clearWake();
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = undefined;
+    this.link?.close();
+  }
+
+  /**
+   * The gate: how many queued messages may go to the sink now. Every rule can only lower the
+   * count; send() asks again whenever something that could raise it happens (ack, drain, timer).
+   */
+  private allowance(now: number): number {
+    if (this.blocked) return 0;
+    let n = Math.min(this.count, this.cc.window - this.outstanding);
+    if (this.delay > 0 && n > 0) n = now >= this.readyAt ? 1 : 0;
+    return n;
+  }
+
+  /** Hands gated batches to the sink until the gate closes or the queue is empty. */
+  private send(now: number): void {
     this.scheduled = false;
     if (this.closed || this.blocked) return;
-    const n = this.depth;
-    if (n > 0) {
-      const chunk = n === 1 ? this.queue[this.head]! : Buffer.concat(n === this.queue.length ? this.queue : this.queue.slice(this.head), this.queuedBytes);
-      this.queue = [];
-      this.head = 0;
-      this.queuedBytes = 0;
-      this.written += n;
-      if (!this.sink.write(chunk)) {
+    while (this.count > 0) {
+      if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
+      const n = this.allowance(now);
+      if (n <= 0) return this.waitForGate(now);
+      const chunk = this.take(n, now);
+      this.outstanding += n;
+      if (!this.sink.write(chunk, this.onWritten)) {
         this.blocked = true;
-        this.armDrainTimer();
+        this.cc.congested();
+        this.stalled(now);
         return;
       }
     }
+    if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
     if (this.lostSinceNotice > 0) {
       const lost = this.lostSinceNotice;
       this.lostSinceNotice = 0;
@@ -135,29 +286,111 @@ export class Outbox {
     }
   }
 
-  /** Stops all output and timers; queued messages are discarded. */
-  close(): void {
-    this.closed = true;
-    this.queue = [];
-    this.head = 0;
-    this.queuedBytes = 0;
-    if (this.drainTimer) clearTimeout(this.drainTimer);
+  /** Removes the first `n` queued messages and returns them as one buffer. */
+  private take(n: number, now: number): Buffer {
+    const lat = now - this.stamps[this.head]!;
+    if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
+    let chunk: Buffer;
+    if (n === 1) {
+      chunk = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) & this.mask;
+    } else {
+      let size = 0;
+      for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) size += this.ring[j]!.length;
+      chunk = Buffer.allocUnsafe(size);
+      let off = 0;
+      for (let i = 0; i < n; i++) {
+        const m = this.ring[this.head]!;
+        off += m.copy(chunk, off);
+        this.ring[this.head] = undefined;
+        this.head = (this.head + 1) & this.mask;
+      }
+    }
+    this.count -= n;
+    this.queuedBytes -= chunk.length;
+    this.written += n;
+    if (this.delay > 0) this.readyAt = now + this.delay;
+    if (this.totals) {
+      this.totals.written += n;
+      this.totals.latency.observe(lat > 0 ? lat : 0);
+    }
+    return chunk;
   }
 
+  /** The sink holds nothing any more: everything outstanding arrived; a round of the window ends. */
+  private ack(): void {
+    this.cc.acked(this.outstanding);
+    this.outstanding = 0;
+    this.stallSince = 0;
+    this.pollMs = POLL_MIN_MS;
+  }
+
+  /** The gate is shut with messages waiting: arrange to look again when it may open. */
+  private waitForGate(now: number): void {
+    if (this.outstanding >= this.cc.window) {
+      // Waiting for the sink to take what it has: no event says when, so look again with backoff.
+      this.stalled(now);
+      this.wake(this.pollMs, now);
+      this.pollMs = Math.min(this.pollMs * 2, POLL_MAX_MS);
+    } else if (this.delay > 0) {
+      this.wake(this.readyAt - now, now);
+    }
+  }
+
+  /** The sink made progress (drained, or the link ran empty): unblock and send what is waiting. */
+  private progress(): void {
+    if (this.closed) return;
+    this.blocked = false;
+    this.stallSince = 0;
+    this.send(this.clock());
+  }
+
+  private readonly linkEmptied = (): void => this.progress();
+
+  /** Write-completion callback for sinks that support it: an early chance to end the round. */
+  private readonly onWritten = (): void => {
+    if (!this.closed && !this.blocked && this.count > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
+  };
+
   private isFull(incoming: number): boolean {
-    return this.depth >= this.limits.queueSize || this.bytes + incoming > this.limits.queueBytes;
+    return this.count >= this.limits.queueSize || this.queuedBytes + this.sink.writableLength + incoming > this.limits.queueBytes;
   }
 
   private append(message: Buffer): void {
-    this.queue.push(message);
+    if (this.count === this.ring.length) this.grow();
+    const stamp = turnStamp(this.clock);
+    const slot = (this.head + this.count) & this.mask;
+    this.ring[slot] = message;
+    this.stamps[slot] = stamp;
+    this.count++;
     this.queuedBytes += message.length;
     this.enqueued++;
-    const depth = this.queue.length - this.head;
-    if (depth > this.peakDepth) this.peakDepth = depth;
-    if (!this.scheduled && !this.blocked) {
-      this.scheduled = true;
-      scheduleFlush(this);
+    if (this.count > this.peakDepth) this.peakDepth = this.count;
+    // The head of an idle queue waits a full delay too, as the seed's sender thread slept before each send.
+    if (this.delay > 0 && this.count === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    scheduleFlush(this);
+  }
+
+  private grow(): void {
+    const capacity = this.ring.length * 2;
+    const ring = new Array<Buffer | undefined>(capacity);
+    const stamps = new Float64Array(capacity);
+    for (let i = 0; i < this.count; i++) {
+      const j = (this.head + i) & this.mask;
+      ring[i] = this.ring[j];
+      stamps[i] = this.stamps[j]!;
     }
+    this.ring = ring;
+    this.stamps = stamps;
+    this.mask = capacity - 1;
+    this.head = 0;
   }
 
   private overflow(message: Buffer): boolean {
@@ -167,10 +400,11 @@ export class Outbox {
         return false;
       case 'drop-oldest': {
         // Make room by discarding from the front until the new message fits (or the queue is empty).
-        while (this.depth > 0 && this.isFull(message.length)) {
-          const old = this.queue[this.head]!;
-          this.queue[this.head] = EMPTY;
-          this.head++;
+        while (this.count > 0 && this.isFull(message.length)) {
+          const old = this.ring[this.head]!;
+          this.ring[this.head] = undefined;
+          this.head = (this.head + 1) & this.mask;
+          this.count--;
           this.queuedBytes -= old.length;
           this.countDrop();
         }
@@ -191,34 +425,83 @@ export class Outbox {
   private countDrop(): void {
     this.dropped++;
     this.lostSinceNotice++;
+    this.cc.congested();
     this.events.dropped(this);
   }
 
-  // One lazy timer per blocked outbox: draining does not touch it; when it fires it either finds the
-  // sink drained, or blocked for the full timeout, or re-arms itself for the remainder.
-  private armDrainTimer(): void {
-    this.blockedSince = Date.now();
+  private wake(ms: number, now: number): void {
+    const at = now + Math.max(0, ms);
+    if (this.wakeTimer) {
+      if (this.wakeAt <= at) return;
+      clearTimeout(this.wakeTimer);
+    }
+    this.wakeAt = at;
+    this.wakeTimer = setTimeout(onWake, Math.max(1, Math.ceil(ms)), this);
+    this.wakeTimer.unref();
+  }
+
+  private clearWake(): void {
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+  }
+
+  /** Called by the wake timer. */
+  woken(): void {
+    this.wakeTimer = undefined;
+    this.send(this.clock());
+  }
+
+  // One lazy timer per stalled outbox: progress only resets stallSince; when the timer fires it
+  // either finds progress was made, or no progress for the full timeout, or re-arms for the rest.
+  private stalled(now: number): void {
+    if (this.stallSince === 0) this.stallSince = now;
     if (this.limits.drainTimeoutMs > 0 && !this.drainTimer) this.startDrainTimer(this.limits.drainTimeoutMs);
   }
 
   private startDrainTimer(ms: number): void {
-    this.drainTimer = setTimeout(() => {
-      this.drainTimer = undefined;
-      if (!this.blocked || this.closed) return;
-      const left = this.blockedSince + this.limits.drainTimeoutMs - Date.now();
-      if (left <= 0) this.events.drainTimedOut(this);
-      else this.startDrainTimer(left);
-    }, ms);
+    this.drainTimer = setTimeout(onDrainTimer, Math.max(1, Math.ceil(ms)), this);
     this.drainTimer.unref();
+  }
+
+  /** Called by the drain timer. */
+  drainCheck(): void {
+    this.drainTimer = undefined;
+    if (this.closed || this.stallSince === 0) return;
+    const left = this.stallSince + this.limits.drainTimeoutMs - this.clock();
+    if (left <= 0) this.events.drainTimedOut(this);
+    else this.startDrainTimer(left);
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+function ringCapacity(n: number): number {
+  let c = 8;
+  while (c < n) c *= 2;
+  return c;
+}
+
+function onWake(outbox: Outbox): void {
+  outbox.woken();
+}
+
+function onDrainTimer(outbox: Outbox): void {
+  outbox.drainCheck();
+}
 
 // One setImmediate per event-loop turn flushes every outbox that got messages during the turn, so a
-// broadcast to N recipients costs N writes, not N x messages.
+// broadcast to N recipients costs N writes, not N x messages. The same turn boundary gives every
+// message its entry time: one clock read per turn, shared by all pushes of the turn.
 let dirty: Outbox[] = [];
 let flushPending = false;
+let stampClock: Clock | undefined;
+let stampTime = 0;
+
+function turnStamp(clock: Clock): number {
+  if (stampClock !== clock) {
+    stampClock = clock;
+    stampTime = clock();
+  }
+  return stampTime;
+}
 
 function scheduleFlush(outbox: Outbox): void {
   dirty.push(outbox);
@@ -230,7 +513,19 @@ function scheduleFlush(outbox: Outbox): void {
 
 function flushAll(): void {
   flushPending = false;
+  stampClock = undefined;
   const batch = dirty;
   dirty = [];
-  for (let i = 0; i < batch.length; i++) batch[i]!.flush();
+  // One clock read per turn (per clock), not per recipient.
+  let clock: Clock | undefined;
+  let now = 0;
+  for (let i = 0; i < batch.length; i++) {
+    const outbox = batch[i]!;
+    if (outbox.clock !== clock) {
+      clock = outbox.clock;
+      now = clock();
+    }
+    outbox.flush(now);
+  }
+  stampClock = undefined;
 }
