@@ -46,6 +46,12 @@ class Terminal {
     await this.tmux('send-keys', '-l', text);
   }
 
+  /** Types a line and presses Enter. */
+  async typeLine(text: string): Promise<void> {
+    await this.type(text);
+    await this.press('Enter');
+  }
+
   /** Presses keys by tmux name, e.g. Enter, C-c. */
   async press(...keys: string[]): Promise<void> {
     await this.tmux('send-keys', ...keys);
@@ -100,11 +106,9 @@ async function withTerminal(clientArgs: (port: number) => string[], env: NodeJS.
 /** Logs in as user1 by typing at the prompts. */
 async function typeLogin(t: Terminal): Promise<void> {
   await t.waitFor('Enter username:');
-  await t.type('user1');
-  await t.press('Enter');
+  await t.typeLine('user1');
   await t.waitFor('Enter password:');
-  await t.type('user1p');
-  await t.press('Enter');
+  await t.typeLine('user1p');
   await t.waitFor("Welcome user1! Type 'exit' to leave.");
 }
 
@@ -135,12 +139,10 @@ test('typed login hides the password; incoming lines leave the half-typed line i
       assert.deepEqual(after, { x: before.x, y: before.y + 2 }, 'cursor stays at the same place in the typed text');
 
       await t.press('End');
-      await t.type(' and more');
-      await t.press('Enter');
+      await t.typeLine(' and more');
       await other.waitFor('user1: half typed and more\n');
 
-      await t.type('exit');
-      await t.press('Enter');
+      await t.typeLine('exit');
       await t.waitFor('[exit 0]');
       await other.waitFor('user1 left the chat.\n');
     } finally {
