@@ -35,8 +35,11 @@ const STYLE: Record<Exclude<LineKind, 'chat' | 'other'>, string> = {
   presence: '\x1b[90m', // grey
   action: '\x1b[3;36m', // italic cyan
 };
-/** Sender names get one of these by a hash of the name, so each person keeps a colour. */
-const NAME_STYLES = ['\x1b[1;32m', '\x1b[1;34m', '\x1b[1;36m', '\x1b[1;35m', '\x1b[1;33m', '\x1b[1;31m'];
+/**
+ * Sender names get one of these (bold) by a hash of the name, so each person keeps a colour.
+ * Magenta and yellow are left out: they mark private and server lines.
+ */
+const NAME_STYLES = ['\x1b[1;32m', '\x1b[1;34m', '\x1b[1;36m', '\x1b[1;31m', '\x1b[1;94m', '\x1b[1;92m'];
 
 function nameStyle(name: string): string {
   let h = 0;

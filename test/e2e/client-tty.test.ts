@@ -151,17 +151,37 @@ test('typed login hides the password; incoming lines leave the half-typed line i
   });
 });
 
-test('line kinds are coloured on a terminal, and not with NO_COLOR', { skip: SKIP }, async () => {
-  for (const noColor of [false, true]) {
-    await withTerminal((port) => ['--port', String(port), '--user', 'user1'], noColor ? { NO_COLOR: '1', CHAT_PASSWORD: 'user1p' } : { CHAT_PASSWORD: 'user1p' }, async (t, server) => {
+/** The colour codes a captured line starts with (empty when it starts uncoloured). */
+function leadingStyle(line: string): string {
+  return /^(?:\x1b\[[0-9;]*m)*/.exec(line)![0];
+}
+
+test('each line kind has its own colour on a terminal, and none with NO_COLOR or --no-color', { skip: SKIP }, async () => {
+  const modes = [
+    { noColor: false, flags: [], env: {} },
+    { noColor: true, flags: [], env: { NO_COLOR: '1' } },
+    { noColor: true, flags: ['--no-color'], env: {} },
+  ];
+  for (const { noColor, flags, env } of modes) {
+    await withTerminal((port) => ['--port', String(port), '--user', 'user1', ...flags], { CHAT_PASSWORD: 'user1p', ...env }, async (t, server) => {
       await t.waitFor('Welcome user1!');
       const other = await TestClient.login(server.port, 'user2');
       try {
+        await t.waitFor('user2 joined the chat.');
         other.send('@user1 psst\n');
-        await t.waitFor('[PRIVATE] user2: psst');
-        const coloured = await t.screen(true);
-        const line = coloured.split('\n').find((l) => l.includes('PRIVATE'))!;
-        assert.equal(line.includes('\x1b['), !noColor, JSON.stringify(line));
+        other.send('hello all\n');
+        other.send('/me waves\n');
+        await t.waitFor('* user2 waves');
+        await t.typeLine('@nobody hi');
+        await t.waitFor('[SERVER] User nobody not online.');
+        const lines = (await t.screen(true)).split('\n');
+        const styleOf = (text: string): string => leadingStyle(lines.find((l) => l.replace(/\x1b\[[0-9;]*m/g, '').startsWith(text))!);
+        const styles = ['user2 joined the chat.', '[PRIVATE] user2: psst', 'user2: hello all', '* user2 waves', '[SERVER] User nobody'].map(styleOf);
+        if (noColor) assert.deepEqual(styles, ['', '', '', '', ''], `no colour with ${JSON.stringify({ flags, env })}`);
+        else {
+          assert.ok(styles.every((st) => st !== ''), JSON.stringify(styles));
+          assert.equal(new Set(styles).size, styles.length, `kinds share a style: ${JSON.stringify(styles)}`);
+        }
       } finally {
         other.destroy();
       }
