@@ -27,6 +27,7 @@ function describe(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code ?? '';
   if (FRIENDLY[code] !== undefined) return FRIENDLY[code]!;
   if (CERT_CODES.has(code)) return `${err.message}; use --ca FILE to trust the server's certificate.`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `the certificate is not for this host; give --host as a name the certificate lists (e.g. localhost).`;
   if (code.startsWith('ERR_SSL_')) {
     // OpenSSL's own message is a long internal trace; its reason is the readable part.
     const reason: unknown = (err as Error & { reason?: unknown }).reason;

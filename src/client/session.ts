@@ -33,8 +33,8 @@ export interface Credentials {
   readonly password?: string;
 }
 
-/** Lines with which the user ends the session (docs/PROTOCOL.md); the server then closes. */
-const LEAVE = /^(exit|\/quit)(\s|$)/i;
+/** Lines (trimmed) with which the user ends the session (docs/PROTOCOL.md); the server then closes. */
+export const LEAVE_LINE = /^(exit|\/quit)$/i;
 /** How long `leave` waits for the server to close before closing itself. */
 export const LEAVE_WAIT_MS = 500;
 
@@ -69,7 +69,7 @@ export class Session {
   /** Sends one chat line. `text` must not contain a line break. Lines after close are dropped. */
   send(text: string): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
-    if (LEAVE.test(text.trim())) this.leaving = true;
+    if (LEAVE_LINE.test(text.trim())) this.leaving = true;
     this.socket.write(`${text}\n`);
   }
 

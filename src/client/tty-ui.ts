@@ -2,7 +2,7 @@ import { createInterface, moveCursor, cursorTo, clearScreenDown, type Interface 
 import type { Socket } from 'node:net';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { ClientOptions } from './args.js';
-import { Session } from './session.js';
+import { Session, LEAVE_LINE } from './session.js';
 import { LoginInput } from './login-input.js';
 import { renderLine } from './render.js';
 
@@ -12,7 +12,6 @@ export interface TtyStreams {
 }
 
 const PROMPT = '> ';
-const LEAVE = /^(exit|\/quit)$/i;
 
 /**
  * Interactive mode on a terminal. Login prompts come from the server; a password is read without
@@ -85,7 +84,7 @@ export function runTtyUi(socket: Socket, options: ClientOptions, io: TtyStreams,
       chat = rl;
       rl.on('line', (line) => {
         const text = line.trim();
-        if (LEAVE.test(text)) {
+        if (LEAVE_LINE.test(text)) {
           quit(false);
           return;
         }
