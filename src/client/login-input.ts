@@ -42,10 +42,16 @@ export class LoginInput {
     return new Promise((resolve) => { this.waiting = resolve; });
   }
 
-  /** Stops reading keys and leaves the terminal to whoever reads it next (raw mode stays on). */
-  stop(): void {
+  /**
+   * Stops reading keys and leaves the terminal to whoever reads it next (raw mode stays on).
+   * Returns what was typed after the last answer and not yet ended with Enter, for the chat input.
+   */
+  stop(): string {
     this.input.off('keypress', this.listener);
     this.input.pause();
+    const rest = this.text;
+    this.text = '';
+    return rest;
   }
 
   private shown(): boolean {

@@ -79,7 +79,7 @@ export function runTtyUi(socket: Socket, options: ClientOptions, io: TtyStreams,
     };
 
     const startChat = (): void => {
-      login.stop();
+      const typedEarly = login.stop();
       const rl = createInterface({ input, output, terminal: true, prompt: PROMPT, historySize: 200 });
       chat = rl;
       rl.on('line', (line) => {
@@ -95,6 +95,7 @@ export function runTtyUi(socket: Socket, options: ClientOptions, io: TtyStreams,
       // Ctrl-D on an empty line closes the interface; our own close() has already cleared `chat`.
       rl.on('close', () => { if (chat === rl) quit(true); });
       rl.prompt();
+      if (typedEarly !== '') rl.write(typedEarly);
     };
 
     const login = new LoginInput(input, output, () => quit(false));
