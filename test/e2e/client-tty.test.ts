@@ -4,6 +4,8 @@ import { execFile, spawnSync } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { promisify } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type ServerProc } from '../helpers/server.js';
@@ -19,11 +21,11 @@ const CLIENT_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 's
 const HAVE_TMUX = spawnSync('tmux', ['-V']).status === 0;
 const SKIP = HAVE_TMUX ? false : 'tmux is not installed (CI installs it); skipping the terminal client tests';
 
-let sessions = 0;
-
 /** One tmux server on its own socket, running the client; the shell prints `[exit N]` when it ends. */
 class Terminal {
-  private readonly socket = `chat-client-e2e-${process.pid}-${++sessions}`;
+  /** The socket lives in a fresh directory, removed on close, so no test leaves one behind. */
+  private readonly dir = mkdtempSync(join(tmpdir(), 'chat-tmux-'));
+  private readonly socket = join(this.dir, 'socket');
 
   static async open(clientArgs: string[], env: NodeJS.ProcessEnv = {}): Promise<Terminal> {
     const t = new Terminal();
@@ -31,14 +33,19 @@ class Terminal {
     const base = { ...process.env };
     for (const name of ['NO_COLOR', 'CHAT_PASSWORD', 'CHAT_HOST', 'CHAT_PORT', 'TMUX']) delete base[name];
     // The sleep keeps the pane, and so the last screen and the exit status, readable after the client ends.
-    await run('tmux', ['-f', '/dev/null', '-L', t.socket, 'new-session', '-d', '-x', '120', '-y', '30', `${quoted}; echo "[exit $?]"; sleep 60`], {
-      env: { ...base, TERM: 'xterm-256color', ...env },
-    });
+    try {
+      await run('tmux', ['-f', '/dev/null', '-S', t.socket, 'new-session', '-d', '-x', '120', '-y', '30', `${quoted}; echo "[exit $?]"; sleep 60`], {
+        env: { ...base, TERM: 'xterm-256color', ...env },
+      });
+    } catch (err: unknown) {
+      await t.close();
+      throw err;
+    }
     return t;
   }
 
   private tmux(...args: string[]): Promise<{ stdout: string }> {
-    return run('tmux', ['-L', this.socket, ...args]);
+    return run('tmux', ['-S', this.socket, ...args]);
   }
 
   /** Types text literally (no key names). */
@@ -87,6 +94,7 @@ class Terminal {
 
   async close(): Promise<void> {
     await this.tmux('kill-server').catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
