@@ -24,6 +24,7 @@ const GO: FloodVerdict = { kind: 'go' };
 export class FloodControl {
   private readonly bucket: TokenBucket;
   private refusing = false;
+  private waiting = false;
   /** Lines held back or refused, for /stats. */
   delayed = 0;
   refused = 0;
@@ -35,15 +36,21 @@ export class FloodControl {
     this.bucket = new TokenBucket(limits.floodRate, limits.floodBurst, clock());
   }
 
-  /** Decides about the next inbound line. A line that may go has taken its token. */
+  /**
+   * Decides about the next inbound line. A line that may go has taken its token. Lines are checked
+   * one at a time, and a held line is checked again (first) when its wait is over.
+   */
   check(): FloodVerdict {
     const now = this.clock();
     if (this.bucket.take(1, now)) {
       this.refusing = false;
+      this.waiting = false;
       return GO;
     }
     if (this.limits.floodPolicy === 'delay') {
-      this.delayed++;
+      // A held line is checked again when its wait is over: count it once.
+      if (!this.waiting) this.delayed++;
+      this.waiting = true;
       return { kind: 'wait', waitMs: Math.max(1, Math.ceil(this.bucket.waitMs(1, now))) };
     }
     this.refused++;

@@ -2,8 +2,13 @@ import type { Sink } from './outbox.js';
 import type { Clock } from './clock.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** Node's default socket highWaterMark: the link pushes back at the same point a socket would. */
-const LINK_HIGH_WATER = 16 * 1024;
+/**
+ * The link's buffer, as a router's: a quarter second of its bandwidth, between 1 KiB and Node's
+ * default socket highWaterMark (16 KiB). Past it, write() returns false: the congestion signal.
+ */
+const LINK_BUFFER_MS = 250;
+const LINK_BUFFER_MIN = 1024;
+const LINK_BUFFER_MAX = 16 * 1024;
 /** Shortest pause between two pumps of the link; bounds timer wake-ups per limited client. */
 const TICK_MS = 5;
 /** The link may send this many milliseconds' worth of bytes at once after being idle. */
@@ -12,8 +17,8 @@ const BURST_MS = 50;
 /**
  * A simulated bandwidth limit (`--link-rate`) in front of a real sink: bytes leave for the socket
  * at `rate` bytes per second (token bucket), possibly splitting a message, just as a slow network
- * path would. It behaves like a socket towards the outbox: write() returns false once it holds
- * LINK_HIGH_WATER bytes, and writableLength counts what it holds plus what the socket holds, so the
+ * path would. It behaves like a socket towards the outbox: write() returns false once its buffer
+ * (a quarter second of bandwidth) is full, and writableLength counts what it holds plus what the socket holds, so the
  * outbox's byte bound and its congestion window see the link as part of the path.
  *
  * Contract: write() never calls back into the outbox; `onEmpty` is called from a timer or from
@@ -27,6 +32,7 @@ export class PacedSink implements Sink {
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly bucket: TokenBucket;
+  private highWater: number;
 
   constructor(
     private readonly inner: Sink,
@@ -35,6 +41,7 @@ export class PacedSink implements Sink {
     private readonly clock: Clock,
   ) {
     this.bucket = new TokenBucket(bytesPerSecond, burstOf(bytesPerSecond), clock());
+    this.highWater = bufferOf(bytesPerSecond);
   }
 
   get rate(): number {
@@ -49,6 +56,7 @@ export class PacedSink implements Sink {
   setRate(bytesPerSecond: number): void {
     this.bytesPerSecond = bytesPerSecond;
     this.bucket.reconfigure(bytesPerSecond, burstOf(bytesPerSecond), this.clock());
+    this.highWater = bufferOf(bytesPerSecond);
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.pump(true);
@@ -59,7 +67,7 @@ export class PacedSink implements Sink {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     this.pump(false);
-    return this.buffered < LINK_HIGH_WATER;
+    return this.buffered < this.highWater;
   }
 
   /** The real socket drained after refusing more: resume carrying bytes. */
@@ -131,6 +139,11 @@ export class PacedSink implements Sink {
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
+}
+
+function bufferOf(bytesPerSecond: number): number {
+  if (bytesPerSecond === 0) return LINK_BUFFER_MAX;
+  return Math.min(LINK_BUFFER_MAX, Math.max(LINK_BUFFER_MIN, Math.ceil((bytesPerSecond * LINK_BUFFER_MS) / 1000)));
 }
 
 function burstOf(bytesPerSecond: number): number {

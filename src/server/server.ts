@@ -10,6 +10,8 @@ import { Listeners } from '../net/listeners.js';
 import { listenTls, loadTlsCredentials } from '../net/tls.js';
 import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
+import { startStatsLog } from './stats.js';
+import { startMetrics, type MetricsServer } from './metrics.js';
 
 /** A running chat server: the hub, its listeners and counters. Used by the CLI, simulate and tests. */
 export interface ChatServer {
@@ -19,6 +21,8 @@ export interface ChatServer {
   readonly port: number;
   /** The bound TLS port, when --tls-port is set. */
   readonly tlsPort: number | undefined;
+  /** The bound Prometheus /metrics port, when --metrics-port is set. */
+  readonly metricsPort: number | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
   close(): Promise<void>;
 }
@@ -79,12 +83,25 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       throw err;
     }
   }
+  let metrics: MetricsServer | undefined;
+  if (config.metricsPort > 0) {
+    try {
+      metrics = await startMetrics(ctx, config.metricsHost, config.metricsPort);
+    } catch (err: unknown) {
+      await listeners.shutdown();
+      throw err;
+    }
+  }
+  const stopStats = startStatsLog(ctx, config.statsIntervalS);
   return {
     ctx,
     listeners,
     port,
     tlsPort,
+    metricsPort: metrics?.port,
     async close() {
+      stopStats();
+      await metrics?.close();
       ctx.shuttingDown = true;
       await listeners.shutdown();
     },

@@ -11,6 +11,8 @@ import type { ChatContext } from '../context.js';
 import { LineDecoder, type LineSink } from './line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
 import { runCommand } from './commands.js';
+import { TextFloodGate } from './flood-gate.js';
+import './commands-flow.js';
 
 type State = 'username' | 'password' | 'verifying' | 'chat' | 'closed';
 
@@ -45,6 +47,8 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
   private loginTimer: NodeJS.Timeout | undefined;
   /** Only with --idle-timeout, only once logged in. */
   private idleTimer: IdleTimer | undefined;
+  /** Inbound flood control; only with --flood-rate above 0, only once logged in. */
+  flood: TextFloodGate | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -82,7 +86,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     const notice = textRenderer.render({ kind: 'notice', text: 'Server shutting down.' });
     if (this.state === 'chat') {
       this.outbox.pushControl(notice);
-      this.outbox.flush();
+      this.outbox.finish();
     } else {
       this.transport.write(notice);
     }
@@ -139,7 +143,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
 
   /** Ends the session gracefully: flush what is queued, leave the hub, close. */
   quit(code: CloseCode): void {
-    if (this.state === 'chat' && !this.outbox.closed) this.outbox.flush();
+    if (this.state === 'chat' && !this.outbox.closed) this.outbox.finish();
     this.leave(code);
     this.transport.end(code);
   }
@@ -147,6 +151,12 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
   /** Holds input (reading paused) until release(); holds nest. */
   hold(): void {
     if (this.holds++ === 0) this.transport.pause();
+  }
+
+  /** Puts a line back at the front of the input and holds input (flood control's delay). */
+  defer(text: string): void {
+    this.held.unshift(text);
+    this.hold();
   }
 
   release(): void {
@@ -165,6 +175,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
         case 'password':
           return this.onPassword(text);
         case 'chat':
+          if (this.flood !== undefined && !this.flood.admit(text)) return;
           return this.onChat(text);
         default:
           return;
@@ -233,7 +244,9 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     this.loginTimer = undefined;
     this.name = account.name;
     this.admin = account.admin;
-    this.outbox = new Outbox(this.transport, config, this);
+    this.outbox = new Outbox(this.transport, config, this, { totals: counters });
+    this.outbox.delayMs = config.slow.get(this.name) ?? config.sendDelayMs;
+    if (config.floodRate > 0) this.flood = new TextFloodGate(this);
     this.state = 'chat';
     if (config.idleTimeoutMs > 0) this.idleTimer = new IdleTimer(config.idleTimeoutMs, () => this.idledOut());
     this.outbox.pushControl(LOGIN.welcome(this.name));
@@ -276,6 +289,7 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     if (this.quietTimer) clearTimeout(this.quietTimer);
     if (this.loginTimer) clearTimeout(this.loginTimer);
     this.idleTimer?.stop();
+    this.flood?.stop();
     if (!wasChat) return;
     this.outbox.close();
     this.ctx.hub.remove(this, !this.ctx.shuttingDown);
