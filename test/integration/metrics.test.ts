@@ -107,3 +107,20 @@ test('metrics are off by default', async () => {
     await server.stop();
   }
 });
+
+test('--stats-interval logs a [STATS] line with connections, rates, drops and the largest queue', async () => {
+  const server = await startServer(['--stats-interval', '1', '--flood-rate', '0']);
+  try {
+    const a = await TestClient.login(server.port, 'user1');
+    const b = await TestClient.login(server.port, 'user2');
+    await a.waitFor('user2 joined the chat.\n');
+    a.send('hello\n');
+    await b.waitFor('user1: hello\n');
+    const line = await server.waitForLog(/^\[STATS\] 2 connections, 2 online; in [\d.]+\/s, out [\d.]+\/s, deliveries [\d.]+\/s; drops [\d.]+\/s \(0 total\); largest queue \d+$/);
+    assert.ok(line);
+    a.destroy();
+    b.destroy();
+  } finally {
+    await server.stop();
+  }
+});
