@@ -45,7 +45,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const tlsCredentials = config.tlsPort !== undefined ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const ctx: ChatContext = {
-    hub: new Hub(DEFAULTS.defaultRoom, DEFAULTS.maxRooms),
+    hub: new Hub({ announceLimit: config.announceLimit }),
     accounts: accounts ?? (await loadAccounts(config, log)),
     config,
     log,
