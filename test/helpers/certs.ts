@@ -13,7 +13,7 @@ export interface TestCert {
 
 /**
  * A throw-away self-signed certificate for localhost, made with openssl in a fresh temp directory:
- * the same command docs/SECURITY.md gives for a local test certificate.
+ * the same command the README's Security section gives for a local test certificate.
  */
 export function makeCert(cn = 'localhost'): TestCert {
   const dir = mkdtempSync(join(tmpdir(), 'chat-tls-'));
