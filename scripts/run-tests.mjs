@@ -25,5 +25,11 @@ if (files.length === 0) {
   console.error('No test files found.');
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit' });
-process.exit(res.status ?? 1);
+// A bound on the whole run, so a test that leaves something hanging fails CI instead of stalling it.
+const LIMIT_MS = 12 * 60 * 1000;
+const res = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=120000', ...files], { stdio: 'inherit', timeout: LIMIT_MS, killSignal: 'SIGKILL' });
+if (res.error || res.status === null) {
+  console.error(`Tests did not finish within ${LIMIT_MS / 60000} minutes (or were killed): ${res.error?.message ?? res.signal}`);
+  process.exit(1);
+}
+process.exit(res.status);

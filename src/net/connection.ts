@@ -48,9 +48,9 @@ export class Connection implements Transport {
     return this.socket.writableLength;
   }
 
-  write(chunk: Buffer): boolean {
+  write(chunk: Buffer, done?: () => void): boolean {
     if (this.socket.writableEnded || this.socket.destroyed) return true;
-    return this.socket.write(chunk);
+    return this.socket.write(chunk, done);
   }
 
   end(code: CloseCode): void {

@@ -4,6 +4,7 @@ import type { SessionFactory } from '../core/transport.js';
 import type { Logger } from '../core/log.js';
 import type { Counters } from '../core/counters.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
+import { throttleKey } from '../core/throttle.js';
 
 export interface ListenerLimits {
   maxClients: number;
@@ -58,8 +59,10 @@ export class Listeners implements ConnectionRegistry {
   /** Takes an accepted socket: applies limits, then wires it to a new session. */
   accept(socket: Socket, secure: boolean, factory: SessionFactory): void {
     const ip = socket.remoteAddress ?? 'unknown';
+    // Counted like the login throttle: IPv4-mapped IPv6 as IPv4, IPv6 per /64.
+    const key = throttleKey(ip);
     const refusal: keyof typeof REFUSALS | undefined =
-      this.connections.size >= this.limits.maxClients ? 'SERVER_FULL' : (this.perIp.get(ip) ?? 0) >= this.limits.maxPerIp ? 'TOO_MANY_FROM_IP' : undefined;
+      this.connections.size >= this.limits.maxClients ? 'SERVER_FULL' : (this.perIp.get(key) ?? 0) >= this.limits.maxPerIp ? 'TOO_MANY_FROM_IP' : undefined;
     if (refusal !== undefined) {
       socket.on('error', ignore);
       socket.end(REFUSALS[refusal]);
@@ -74,15 +77,17 @@ export class Listeners implements ConnectionRegistry {
 
   added(conn: Connection): void {
     this.connections.add(conn);
-    this.perIp.set(conn.remoteAddress, (this.perIp.get(conn.remoteAddress) ?? 0) + 1);
+    const key = throttleKey(conn.remoteAddress);
+    this.perIp.set(key, (this.perIp.get(key) ?? 0) + 1);
     this.counters.connections = this.connections.size;
   }
 
   removed(conn: Connection): void {
     if (!this.connections.delete(conn)) return;
-    const n = (this.perIp.get(conn.remoteAddress) ?? 1) - 1;
-    if (n <= 0) this.perIp.delete(conn.remoteAddress);
-    else this.perIp.set(conn.remoteAddress, n);
+    const key = throttleKey(conn.remoteAddress);
+    const n = (this.perIp.get(key) ?? 1) - 1;
+    if (n <= 0) this.perIp.delete(key);
+    else this.perIp.set(key, n);
     this.counters.connections = this.connections.size;
   }
 

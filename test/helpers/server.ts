@@ -6,6 +6,11 @@ import { once } from 'node:events';
 /** Absolute path of the compiled server entry (tests run from dist/test/...). */
 export const SERVER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'server', 'main.js');
 
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 export interface ServerProc {
   readonly proc: ChildProcess;
   readonly host: string;
@@ -51,6 +56,13 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   };
   onData(proc.stdout!);
   onData(proc.stderr!);
+  // A test that fails before stopping its server must not leave the test file hanging on the child:
+  // the child does not hold the event loop open, and it is killed when the test process exits.
+  proc.unref();
+  (proc.stdout as unknown as { unref?: () => void }).unref?.();
+  (proc.stderr as unknown as { unref?: () => void }).unref?.();
+  live.add(proc);
+  proc.once('exit', () => live.delete(proc));
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
 
   const waitForLog = (re: RegExp, timeoutMs = 10_000): Promise<string> => {
@@ -73,7 +85,10 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
     lines,
     waitForLog,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.ref(); // keep the test process alive until the child has really exited
+        proc.kill(signal);
+      }
       return exited;
     },
   };
