@@ -1,6 +1,6 @@
 import { emitKeypressEvents, moveCursor, clearLine } from 'node:readline';
 import type { ReadStream, WriteStream } from 'node:tty';
-import { sanitizeForTerminal } from './sanitize.js';
+import { stripControls } from '../core/sanitize.js';
 
 interface Key {
   readonly name?: string;
@@ -76,7 +76,7 @@ export class LoginInput {
       this.text = '';
     } else if (!key.ctrl && !key.meta && str !== undefined) {
       // Arrows and other function keys arrive as escape sequences with ctrl/meta or no str.
-      const clean = sanitizeForTerminal(str);
+      const clean = stripControls(str);
       this.text += clean;
       if (this.shown()) this.output.write(clean);
     }

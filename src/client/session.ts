@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { ServerTextSplitter, type PromptField } from './server-text.js';
-import { sanitizeForTerminal } from './sanitize.js';
+import { stripControls } from '../core/sanitize.js';
 
 export type { PromptField } from './server-text.js';
 
@@ -93,7 +93,7 @@ export class Session {
     const parts = this.splitter.push(text, this.state === 'login');
     if (atEnd) parts.push(...this.splitter.end());
     for (const part of parts) {
-      const clean = sanitizeForTerminal(part.text);
+      const clean = stripControls(part.text);
       if (part.type === 'prompt') void this.answer(part.field, clean);
       else this.onLine(clean);
     }

@@ -1,19 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { sanitizeForTerminal } from '../../src/client/sanitize.js';
+import { stripControls } from '../../src/core/sanitize.js';
 
 /** Any character the contract forbids in the output. */
 const FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
 
 /** Checks each [input, expected output] pair. */
 function expectClean(cases: Array<[string, string]>): void {
-  for (const [input, expected] of cases) assert.equal(sanitizeForTerminal(input), expected, JSON.stringify(input));
+  for (const [input, expected] of cases) assert.equal(stripControls(input), expected, JSON.stringify(input));
 }
 
 test('plain and non-ASCII text passes through unchanged', () => {
   for (const s of ['', 'user2: hello', 'café ünïcode 日本語 😀', 'a\tb', '[SERVER] Use: @username message']) {
-    assert.equal(sanitizeForTerminal(s), s);
+    assert.equal(stripControls(s), s);
   }
 });
 
@@ -59,12 +59,12 @@ test('C0 controls except tab, DEL and C1 controls are removed', () => {
 test('output never contains forbidden characters, is idempotent, and keeps safe text', () => {
   const anyText = fc.string({ unit: fc.oneof(fc.constantFrom('\x1b', '[', ']', '\\', '\x07', '\u009b', '\u009c', '\u009d', ';', '2', 'J', 'm', '\t', '\r', '\n'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 60 });
   fc.assert(fc.property(anyText, (s) => {
-    const out = sanitizeForTerminal(s);
+    const out = stripControls(s);
     assert.ok(!FORBIDDEN.test(out), JSON.stringify(out));
-    assert.equal(sanitizeForTerminal(out), out);
+    assert.equal(stripControls(out), out);
   }));
   const safeText = fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !FORBIDDEN.test(s));
   fc.assert(fc.property(safeText, (s) => {
-    assert.equal(sanitizeForTerminal(s), s);
+    assert.equal(stripControls(s), s);
   }));
 });
