@@ -31,6 +31,9 @@ export interface ServerConfig {
   maxClients: number;
   maxPerIp: number;
   announceLimit: number;
+  authFailures: number;
+  authWindowMs: number;
+  authBanMs: number;
   idleTimeoutMs: number;
   tlsPort: number | undefined;
   tlsHost: string | undefined;
@@ -85,6 +88,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'metricsPort', flag: 'metrics-port', arg: 'N', help: 'serve Prometheus metrics at /metrics on this port (0 = off)', kind: { type: 'int', min: 0, max: 65535 }, shown: 'off' },
   { key: 'metricsHost', flag: 'metrics-host', arg: 'ADDR', help: 'address for the metrics listener', kind: { type: 'string' }, shown: DEFAULTS.metricsHost },
   { key: 'loginTimeoutMs', flag: 'login-timeout', arg: 'SECONDS', help: 'close connections not logged in after this long', kind: { type: 'int', min: 1, max: 86_400, scale: S }, shown: String(DEFAULTS.loginTimeoutMs / S) },
+  { key: 'authFailures', flag: 'auth-failures', arg: 'N', help: 'failed logins allowed per address within --auth-window before it is refused', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.authFailuresPerWindow) },
+  { key: 'authWindowMs', flag: 'auth-window', arg: 'SECONDS', help: 'the window in which failed logins are counted', kind: { type: 'int', min: 1, max: 86_400, scale: S }, shown: String(DEFAULTS.authThrottleWindowMs / S) },
+  { key: 'authBanMs', flag: 'auth-ban', arg: 'SECONDS', help: 'how long an address over the limit is refused', kind: { type: 'int', min: 1, max: 86_400 * 7, scale: S }, shown: String(DEFAULTS.authThrottleBanMs / S) },
   { key: 'maxClients', flag: 'max-clients', arg: 'N', help: 'most simultaneous connections', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxClients) },
   { key: 'maxPerIp', flag: 'max-per-ip', arg: 'N', help: 'most simultaneous connections from one IP address', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxPerIp) },
   { key: 'announceLimit', flag: 'announce-limit', arg: 'N', help: 'send join/leave notices only in rooms of at most N members (0 = always)', kind: { type: 'int', min: 0, max: 10_000_000 }, shown: String(DEFAULTS.announceLimit) },
@@ -128,6 +134,9 @@ export function defaultConfig(): ServerConfig {
     maxClients: DEFAULTS.maxClients,
     maxPerIp: DEFAULTS.maxPerIp,
     announceLimit: DEFAULTS.announceLimit,
+    authFailures: DEFAULTS.authFailuresPerWindow,
+    authWindowMs: DEFAULTS.authThrottleWindowMs,
+    authBanMs: DEFAULTS.authThrottleBanMs,
     idleTimeoutMs: DEFAULTS.idleTimeoutMs,
     tlsPort: undefined,
     tlsHost: undefined,

@@ -51,9 +51,9 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     log,
     counters,
     throttle: new AuthThrottle({
-      failuresPerWindow: DEFAULTS.authFailuresPerWindow,
-      windowMs: DEFAULTS.authThrottleWindowMs,
-      banMs: DEFAULTS.authThrottleBanMs,
+      failuresPerWindow: config.authFailures,
+      windowMs: config.authWindowMs,
+      banMs: config.authBanMs,
       maxEntries: DEFAULTS.authThrottleMaxEntries,
     }),
     shuttingDown: false,
