@@ -65,6 +65,9 @@ export interface OutboxEvents {
   drainTimedOut(outbox: Outbox): void;
 }
 
+/** Slots a new outbox's ring starts with; it doubles when full. */
+const RING_INITIAL = 8;
+
 /** First and longest interval (ms) between looks at a sink that holds unacknowledged bytes. */
 const POLL_MIN_MS = 2;
 const POLL_MAX_MS = 200;
@@ -80,7 +83,8 @@ const POLL_MAX_MS = 200;
  *
  * Contract:
  * - push() MUST NOT block, await or throw; the hub calls it in its fan-out loop. It is O(1) and
- *   allocation-free (a ring buffer; it only grows for bound-exempt control messages).
+ *   allocation-free once the ring has grown to the recipient's high-water mark (the ring starts
+ *   small and doubles when full, so an idle recipient costs little).
  * - Writes are coalesced: messages pushed during one event-loop turn go to the sink as one write at
  *   the end of the turn (or earlier, when the queue would otherwise overflow while the gate is open).
  * - A message is "queued" until it is handed to the sink. The sink is only given bytes while it is not
@@ -135,7 +139,9 @@ export class Outbox {
   ) {
     this.clock = options.clock ?? monotonicMs;
     this.totals = options.totals;
-    const capacity = ringCapacity(Math.min(limits.queueSize + 4, 1024));
+    // Start small and grow on demand (doubling, up to what the bounds let pile up): a ring sized for
+    // --queue-size up front cost 16 KiB per idle connection with --queue-size 1000.
+    const capacity = ringCapacity(Math.min(limits.queueSize + 4, RING_INITIAL));
     this.ring = new Array<Buffer | undefined>(capacity);
     this.stamps = new Float64Array(capacity);
     this.mask = capacity - 1;
