@@ -147,11 +147,6 @@ export class Hub {
     }
   }
 
-  /** Sends an event to every member online (e.g. shutdown). */
-  toAll(event: ChatEvent): void {
-    for (const room of this.rooms.keys()) this.toRoom(room, event);
-  }
-
   /**
    * Join/leave notices. In a room of thousands they would cost O(members) per login, O(N^2) for a
    * crowd arriving, and drown the chat, so big rooms are quiet (as large IRC/Twitch channels are).

@@ -27,11 +27,23 @@ export const textRenderer: Renderer = {
   },
 };
 
-/** Server lines outside the event model: the login exchange, byte for byte as the seed. */
+/** `1 second`, `30 seconds`. */
+export function seconds(n: number): string {
+  return `${n} second${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Server lines outside the event model: the login exchange (the first five byte for byte as the
+ * seed), and this server's own refusals before login.
+ */
 export const LOGIN = {
   usernamePrompt: Buffer.from('Enter username: '),
   passwordPrompt: Buffer.from('Enter password: '),
   welcome: (user: string) => Buffer.from(`Welcome ${user}! Type 'exit' to leave.\n`),
   invalid: Buffer.from('Invalid credentials. Connection closed.\n'),
   duplicate: Buffer.from('Username already logged in. Connection closed.\n'),
+  badName: (problem: string) => Buffer.from(`Invalid username: ${problem} Usernames are 1-32 letters, digits, _ or -.\n`),
+  badNameFinal: (problem: string) => Buffer.from(`Invalid username: ${problem} Connection closed.\n`),
+  timedOut: Buffer.from('Login timed out. Connection closed.\n'),
+  throttled: (waitS: number) => Buffer.from(`Too many failed logins. Try again in ${seconds(waitS)}. Connection closed.\n`),
 } as const;

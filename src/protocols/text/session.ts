@@ -9,7 +9,7 @@ import { stripControls } from '../../core/sanitize.js';
 import { IdleTimer } from '../../core/idle-timer.js';
 import type { ChatContext } from '../context.js';
 import { LineDecoder, type LineSink } from './line-decoder.js';
-import { LOGIN, textRenderer } from './render.js';
+import { LOGIN, seconds, textRenderer } from './render.js';
 import { runCommand } from './commands.js';
 import { TextFloodGate } from './flood-gate.js';
 import './commands-flow.js';
@@ -195,11 +195,11 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
     const problem = nameProblem(name);
     if (problem !== null) {
       if (++this.badNames >= MAX_BAD_NAMES) {
-        this.transport.write(Buffer.from(`Invalid username: ${problem} Connection closed.\n`));
+        this.transport.write(LOGIN.badNameFinal(problem));
         this.quit('BAD_USERNAME');
         return;
       }
-      this.transport.write(Buffer.from(`Invalid username: ${problem} Usernames are 1-32 letters, digits, _ or -.\n`));
+      this.transport.write(LOGIN.badName(problem));
       this.transport.write(LOGIN.usernamePrompt);
       return;
     }
@@ -313,33 +313,27 @@ export class TextSession implements Session, Member, LineSink, OutboxEvents {
   private loginTimedOut(): void {
     this.loginTimer = undefined;
     if (this.state === 'chat' || this.state === 'closed') return;
-    this.transport.write(Buffer.from('Login timed out. Connection closed.\n'));
+    this.transport.write(LOGIN.timedOut);
     this.quit('LOGIN_TIMEOUT');
   }
 
   private refuseThrottled(name: string, waitMs: number): void {
     const { remoteAddress: ip, remotePort: port } = this.transport;
     this.ctx.log.event('AUTH THROTTLED', `${name} from ('${ip}', ${port})`, { user: name, ip, port });
-    const seconds = Math.ceil(waitMs / 1000);
-    this.transport.write(Buffer.from(`Too many failed logins. Try again in ${seconds} second${seconds === 1 ? '' : 's'}. Connection closed.\n`));
+    this.transport.write(LOGIN.throttled(Math.ceil(waitMs / 1000)));
     this.quit('AUTH_THROTTLED');
   }
 
   private idledOut(): void {
     if (this.state !== 'chat') return;
-    const seconds = Math.ceil(this.ctx.config.idleTimeoutMs / 1000);
-    this.notice(`Disconnected: no input for ${seconds} second${seconds === 1 ? '' : 's'}.`);
+    this.notice(`Disconnected: no input for ${seconds(Math.ceil(this.ctx.config.idleTimeoutMs / 1000))}.`);
     this.quit('IDLE_TIMEOUT');
   }
 
   private internalError(err: unknown): void {
     const who = this.name || this.pendingName || this.transport.remoteAddress;
     this.ctx.log.error('ERROR', `while handling input from ${who}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { user: who });
-    if (this.state === 'chat') {
-      this.notice('Internal error.');
-      return;
-    }
-    this.transport.write(Buffer.from('[SERVER] Internal error.\n'));
-    this.quit('INTERNAL_ERROR');
+    this.notice('Internal error.');
+    if (this.state !== 'chat') this.quit('INTERNAL_ERROR');
   }
 }
