@@ -1,6 +1,7 @@
 import type { ChatEvent, Renderer } from './events.js';
 import type { Outbox } from './outbox.js';
 import { DEFAULTS } from './limits.js';
+import { NoticeBatch } from './notice-batch.js';
 
 /**
  * A logged-in user as the hub sees them. Implemented by each protocol's session. The hub never sees a
@@ -21,6 +22,8 @@ export interface HubOptions {
   maxRooms: number;
   /** Join/leave notices are sent only in rooms with at most this many members (0 = always). */
   announceLimit: number;
+  /** Join/leave notices are collected for this long (ms) and sent as one chunk; 0 = at once. */
+  noticeDelayMs: number;
 }
 
 export type MoveResult = 'moved' | 'same-room' | 'too-many-rooms';
@@ -33,10 +36,16 @@ export type MoveResult = 'moved' | 'same-room' | 'too-many-rooms';
  *   recipient can never delay the sender or anyone else.
  * - A broadcast is rendered once per renderer (protocol) and the same Buffer goes to every recipient.
  * - Name lookups are O(1) (Map); a room broadcast is O(members of the room).
+ * - Join/leave notices may be held for noticeDelayMs (one unref'd timer for all rooms), but every
+ *   member still sees events in the order they happened: a message to a room, a private message to
+ *   a member and a member's move first send the held notices of the room concerned.
  */
 export class Hub {
   private readonly users = new Map<string, Member>();
   private readonly rooms = new Map<string, Set<Member>>();
+  /** Held join/leave notices per room (noticeDelayMs > 0). */
+  private readonly held = new Map<string, NoticeBatch>();
+  private heldTimer: NodeJS.Timeout | undefined;
 
   /** Counters for stats and metrics. */
   deliveries = 0;
@@ -44,11 +53,13 @@ export class Hub {
   readonly defaultRoom: string;
   private readonly maxRooms: number;
   private readonly announceLimit: number;
+  private readonly noticeDelayMs: number;
 
   constructor(opts: Partial<HubOptions> = {}) {
     this.defaultRoom = opts.defaultRoom ?? DEFAULTS.defaultRoom;
     this.maxRooms = opts.maxRooms ?? DEFAULTS.maxRooms;
     this.announceLimit = opts.announceLimit ?? DEFAULTS.announceLimit;
+    this.noticeDelayMs = opts.noticeDelayMs ?? DEFAULTS.noticeDelayMs;
   }
 
   get size(): number {
@@ -80,11 +91,13 @@ export class Hub {
 
   /** `from` says `text` to the rest of their room. */
   say(from: Member, text: string): void {
+    this.sendHeld(from.room);
     this.toRoom(from.room, { kind: 'message', from: from.name, room: from.room, text }, from);
   }
 
   /** `/me`: an action, to the rest of the room. */
   act(from: Member, text: string): void {
+    this.sendHeld(from.room);
     this.toRoom(from.room, { kind: 'action', from: from.name, room: from.room, text }, from);
   }
 
@@ -92,6 +105,8 @@ export class Hub {
   whisper(from: Member, to: string, text: string): boolean {
     const target = this.users.get(to);
     if (!target) return false;
+    // Held notices the target has not seen come first, so no one sees events out of order.
+    this.sendHeld(target.room);
     this.deliver(target, target.renderer.render({ kind: 'private', from: from.name, to, text }));
     return true;
   }
@@ -101,6 +116,8 @@ export class Hub {
     if (member.room === room) return 'same-room';
     if (!this.rooms.has(room) && this.rooms.size >= this.maxRooms) return 'too-many-rooms';
     const old = member.room;
+    // The mover gets the old room's held notices while still a member.
+    this.sendHeld(old);
     this.exit(member, old);
     this.announce(old, { kind: 'left', user: member.name, room: old, how: 'move' }, member);
     member.room = room;
@@ -153,7 +170,37 @@ export class Hub {
    */
   private announce(room: string, event: ChatEvent, except: Member): void {
     const size = this.rooms.get(room)?.size ?? 0;
-    if (this.announceLimit === 0 || size <= this.announceLimit) this.toRoom(room, event, except);
+    if (this.announceLimit !== 0 && size > this.announceLimit) return;
+    if (this.noticeDelayMs === 0) return this.toRoom(room, event, except);
+    let batch = this.held.get(room);
+    if (batch === undefined) this.held.set(room, (batch = new NoticeBatch()));
+    batch.add(event);
+    // A joiner is in the room already; from here on they see the notices that follow their own.
+    if (event.kind === 'joined') batch.entered(except);
+    if (this.heldTimer === undefined) {
+      this.heldTimer = setTimeout(onHeldTimer, this.noticeDelayMs, this);
+      this.heldTimer.unref();
+    }
+  }
+
+  /** Sends every held join/leave notice now (the timer, and shutdown). */
+  flushNotices(): void {
+    if (this.heldTimer !== undefined) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    for (const room of [...this.held.keys()]) this.sendHeld(room);
+  }
+
+  /** Sends the held notices of one room to its members, one chunk each. */
+  private sendHeld(room: string): void {
+    const batch = this.held.get(room);
+    if (batch === undefined) return;
+    this.held.delete(room);
+    const set = this.rooms.get(room);
+    if (!set) return;
+    for (const m of set) {
+      const bytes = batch.bytesFor(m);
+      if (bytes !== undefined) this.deliver(m, bytes);
+    }
   }
 
   private deliver(m: Member, bytes: Buffer): void {
@@ -172,4 +219,8 @@ export class Hub {
     set.delete(m);
     if (set.size === 0) this.rooms.delete(room);
   }
+}
+
+function onHeldTimer(hub: Hub): void {
+  hub.flushNotices();
 }

@@ -86,6 +86,12 @@ export const DEFAULTS = {
    * login would cost a notice per member: quadratic work when a crowd arrives.
    */
   announceLimit: 1000,
+  /**
+   * Join/leave notices are held this long (ms) and sent to each member as one chunk: a crowd of N
+   * arriving then costs N writes per batch instead of N² in all. Short enough that nobody notices;
+   * never reordered with chat (a message sends its room's held notices first). 0 = send at once.
+   */
+  noticeDelayMs: 50,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

@@ -45,7 +45,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const tlsCredentials = config.tlsPort !== undefined ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const ctx: ChatContext = {
-    hub: new Hub({ announceLimit: config.announceLimit }),
+    hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs }),
     accounts: accounts ?? (await loadAccounts(config, log)),
     config,
     log,
@@ -103,6 +103,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       stopStats();
       await metrics?.close();
       ctx.shuttingDown = true;
+      // Held join/leave notices go out before the shutdown notice, in order.
+      ctx.hub.flushNotices();
       await listeners.shutdown();
     },
   };
