@@ -31,6 +31,8 @@ loss % (counted per sender after a drain), latency p50/p99/max and logins/s.
                         growing the room, for the chart
   --rate R              messages per second from all senders together (default 100)
   --duration D          seconds of sending (default 10)
+  --warmup S            seconds of unmeasured sending at the same rate before each point, so JIT
+                        and buffer growth (server and generator) are not measured (default 2; 0 = none)
   --drain S             longest wait for outstanding deliveries after sending (default 10)
   --svg FILE            also write the latency/throughput chart of the points
 
@@ -42,6 +44,7 @@ steps. Reports each step and the highest rate with zero loss and p99 under --max
 
   --steps R,R,...       offered rates in msgs/s (default 2500,5000,10000,20000,40000)
   --step-duration S     seconds per step (default 5)
+  --warmup S            seconds of unmeasured sending at the first step's rate (default 2; 0 = none)
   --senders N           (default 10)
   --max-p99 MS          latency bound of a passing step (default 100)
   --keep-going          run every step even after one fails

@@ -22,6 +22,8 @@ export interface BenchOptions {
   senders: number;
   steps: number[];
   stepDurationS: number;
+  /** Seconds of unmeasured sending before each measured phase (room, firehose). */
+  warmupS: number;
   keepGoing: boolean;
   maxP99Ms: number;
   rooms: number;
@@ -43,7 +45,7 @@ export function defaultsFor(s: Scenario): BenchOptions {
     targets: [], clients: [1000], rate: 100, durationS: 10, workers: Math.min(2, availableParallelism()), json: false,
     resultsDir: 'bench/results', save: true, userPattern: 'user{i}', passPattern: 'user{i}p', serverPid: null,
     serverArgs: [], nodeArgs: [], drainS: 10, concurrency: 200, channel: 'bench', loginTimeoutS: 30,
-    senders: 10, steps: [2500, 5000, 10000, 20000, 40000], stepDurationS: 5, keepGoing: false, maxP99Ms: 100,
+    senders: 10, steps: [2500, 5000, 10000, 20000, 40000], stepDurationS: 5, warmupS: 2, keepGoing: false, maxP99Ms: 100,
     rooms: 0, count: 20000, svg: null, help: false,
   };
   if (s === 'firehose') base.clients = [100];
@@ -105,6 +107,7 @@ export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
       case '--senders': o.senders = Math.round(num(arg, next(), 1, 100_000)); break;
       case '--steps': o.steps = list(arg, next(), 1, 10_000_000); break;
       case '--step-duration': o.stepDurationS = num(arg, next(), 0.1, 600); break;
+      case '--warmup': o.warmupS = num(arg, next(), 0, 600); break;
       case '--max-p99': o.maxP99Ms = num(arg, next(), 0, 600_000); break;
       case '--rooms': o.rooms = Math.round(num(arg, next(), 0, 100_000)); break;
       case '--count': o.count = Math.round(num(arg, next(), 1, 100_000_000)); break;

@@ -10,12 +10,16 @@ export const SCHEMA = 'chat-bench/1';
 
 export interface RoomResult {
   scenario: 'room';
+  /** Seconds of unmeasured sending before each point. */
+  warmupS: number;
   /** One point per --clients value, in the order run (the room grows between points). */
   points: Array<BroadcastPoint & { logins: LoginSummary }>;
 }
 
 export interface FirehoseResult {
   scenario: 'firehose';
+  /** Seconds of unmeasured sending at the first step's rate before the steps. */
+  warmupS: number;
   logins: LoginSummary;
   steps: BroadcastPoint[];
   /** Highest offered rate with zero loss and p99 ≤ maxP99Ms; null when no step passed. */

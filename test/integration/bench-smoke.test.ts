@@ -57,6 +57,7 @@ function checkRun(j: Json, scenario: string, target: string): Json {
 function checkPoint(p: Json, receivers: number, lossless: boolean): void {
   const sent = p['sent'] as number;
   assert.ok(sent > 0, 'messages were sent');
+  assert.equal(sent, Math.round((p['offeredRate'] as number) * (p['durationS'] as number)), 'the measured phase only (no warm-up traffic)');
   assert.equal(p['expected'], sent * receivers);
   assert.equal(p['extra'], 0, 'no duplicates');
   assert.equal((p['delivered'] as number) + (p['lost'] as number), p['expected']);
@@ -66,7 +67,8 @@ function checkPoint(p: Json, receivers: number, lossless: boolean): void {
   assert.equal(lat['count'], p['delivered']);
 }
 
-const ROOM = ['--clients', '40', '--rate', '200', '--duration', '1', '--drain', '5'];
+// A short warm-up still runs its own phase: the measured counts below must not include it.
+const ROOM = ['--clients', '40', '--rate', '200', '--duration', '1', '--drain', '5', '--warmup', '0.5'];
 
 function suite(target: string, echo: boolean): void {
   const recv = (n: number): number => (echo ? n : n - 1);
@@ -75,6 +77,7 @@ function suite(target: string, echo: boolean): void {
     const j = await report(['room', '--target', target, ...ROOM]);
     const r = checkRun(j, 'room', target);
     assert.equal(j['ok'], true, String(j['problems']));
+    assert.equal(r['warmupS'], 0.5);
     const points = r['points'] as Json[];
     assert.equal(points.length, 1);
     assert.equal(points[0]!['clients'], 40);
@@ -83,8 +86,9 @@ function suite(target: string, echo: boolean): void {
   });
 
   test(`bench firehose against ${target}`, async () => {
-    const j = await report(['firehose', '--target', target, '--clients', '20', '--senders', '4', '--steps', '200,400', '--step-duration', '1', '--keep-going', '--max-p99', '60000']);
+    const j = await report(['firehose', '--target', target, '--clients', '20', '--senders', '4', '--steps', '200,400', '--step-duration', '1', '--warmup', '0.5', '--keep-going', '--max-p99', '60000']);
     const r = checkRun(j, 'firehose', target);
+    assert.equal(r['warmupS'], 0.5);
     const steps = r['steps'] as Json[];
     assert.equal(steps.length, 2);
     for (const s of steps) { checkPoint(s, recv(20), true); assert.equal(s['senders'], 4); }

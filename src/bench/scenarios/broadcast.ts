@@ -128,3 +128,16 @@ export function broadcastProblems(p: BroadcastPoint, what: string): string[] {
   if (p.extra > 0) out.push(`${what}: ${p.extra} deliveries beyond the expected count (duplicates)`);
   return out;
 }
+
+/** The phase number of warm-up traffic; measured phases count from 1. */
+const WARMUP_PHASE = 999;
+
+/**
+ * Sends at the measured rate for `seconds` and drains, discarding the figures: the first seconds of
+ * a run measure JIT compilation and buffers growing (in the server and in the generator), not the
+ * steady state a long-running server is in. Every target gets the same warm-up.
+ */
+export async function warmUp(s: Session, seconds: number, spec: Omit<BroadcastSpec, 'phase' | 'durationS'>): Promise<void> {
+  if (seconds <= 0) return;
+  await runBroadcast(s, { ...spec, phase: WARMUP_PHASE, durationS: seconds, label: `${spec.label} warm-up` });
+}

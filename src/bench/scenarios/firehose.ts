@@ -1,7 +1,7 @@
 import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { FirehoseResult } from '../results.js';
-import { runBroadcast } from './broadcast.js';
+import { runBroadcast, warmUp } from './broadcast.js';
 import { loginProblems, loginRange, settle, withSession, type ScenarioRun } from './session.js';
 
 /**
@@ -17,8 +17,10 @@ export async function runFirehose(targetSpec: string, o: BenchOptions, progress:
     const problems = loginProblems(logins);
     await settle(s);
     const senders = Array.from({ length: Math.min(o.senders, n) }, (_, i) => i);
-    const result: FirehoseResult = { scenario: 'firehose', logins, steps: [], best: null, maxP99Ms: o.maxP99Ms };
-    for (const [k, rate] of [...o.steps].sort((a, b) => a - b).entries()) {
+    const result: FirehoseResult = { scenario: 'firehose', warmupS: o.warmupS, logins, steps: [], best: null, maxP99Ms: o.maxP99Ms };
+    const steps = [...o.steps].sort((a, b) => a - b);
+    await warmUp(s, o.warmupS, { clients: logins.ok, senders, rate: steps[0]!, label: 'firehose' });
+    for (const [k, rate] of steps.entries()) {
       const p = await runBroadcast(s, { phase: k + 1, clients: logins.ok, senders, rate, durationS: o.stepDurationS, label: `firehose ${rate}/s` });
       result.steps.push(p);
       if (p.extra > 0) problems.push(`${rate}/s: ${p.extra} deliveries beyond the expected count (duplicates)`);

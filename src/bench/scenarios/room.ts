@@ -1,7 +1,7 @@
 import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { RoomResult } from '../results.js';
-import { broadcastProblems, runBroadcast } from './broadcast.js';
+import { broadcastProblems, runBroadcast, warmUp } from './broadcast.js';
 import { loginProblems, loginRange, settle, withSession, type ScenarioRun } from './session.js';
 
 /**
@@ -12,7 +12,7 @@ import { loginProblems, loginRange, settle, withSession, type ScenarioRun } from
 export async function runRoom(targetSpec: string, o: BenchOptions, progress: Progress): Promise<ScenarioRun<RoomResult>> {
   const counts = [...o.clients].sort((a, b) => a - b);
   return withSession(targetSpec, o, progress, counts[counts.length - 1]!, async (s) => {
-    const result: RoomResult = { scenario: 'room', points: [] };
+    const result: RoomResult = { scenario: 'room', warmupS: o.warmupS, points: [] };
     const problems: string[] = [];
     let have = 0;
     let inRoom = 0;
@@ -23,6 +23,7 @@ export async function runRoom(targetSpec: string, o: BenchOptions, progress: Pro
       problems.push(...loginProblems(logins));
       await settle(s);
       const ids = Array.from({ length: n }, (_, i) => i);
+      await warmUp(s, o.warmupS, { clients: inRoom, senders: ids, rate: o.rate, label: `room ${n}` });
       const point = await runBroadcast(s, { phase: k + 1, clients: inRoom, senders: ids, rate: o.rate, durationS: o.durationS, label: `room ${n}` });
       problems.push(...broadcastProblems(point, `${n} clients`));
       result.points.push({ ...point, logins });
