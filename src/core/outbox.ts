@@ -107,6 +107,8 @@ export class Outbox {
   private readonly cc: CongestionWindow;
   /** Messages handed to the sink since it was last seen empty. */
   private outstanding = 0;
+  /** Messages waited for the window during this round (only such rounds grow it). */
+  private windowLimited = false;
   private delay: number;
   /** With a send delay: the earliest time the next message may go. */
   private readyAt = 0;
@@ -274,6 +276,7 @@ export class Outbox {
     while (this.count > 0) {
       if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
       const n = this.allowance(now);
+      if (n < this.count && this.outstanding + n >= this.cc.window) this.windowLimited = true;
       if (n <= 0) return this.waitForGate(now);
       const chunk = this.take(n, now);
       this.outstanding += n;
@@ -326,7 +329,8 @@ export class Outbox {
 
   /** The sink holds nothing any more: everything outstanding arrived; a round of the window ends. */
   private ack(): void {
-    this.cc.acked(this.outstanding);
+    this.cc.acked(this.outstanding, this.windowLimited);
+    this.windowLimited = false;
     this.outstanding = 0;
     this.stallSince = 0;
     this.pollMs = POLL_MIN_MS;

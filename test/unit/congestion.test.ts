@@ -3,18 +3,43 @@ import assert from 'node:assert/strict';
 import { Aimd, NO_WINDOW } from '../../src/core/congestion.js';
 import { Outbox, type OutboxEvents, type Sink } from '../../src/core/outbox.js';
 
-test('AIMD: +1 per full window acknowledged, acks carry over, capped at the ceiling', () => {
-  const w = new Aimd({ cwndInitial: 4, cwndMin: 1, cwndMax: 6 });
+test('AIMD slow start: +1 per acknowledged message (the window doubles per round) up to the ceiling', () => {
+  const w = new Aimd({ cwndInitial: 4, cwndMin: 1, cwndMax: 20 });
+  assert.equal(w.slowStart, true);
+  w.acked(4, true);
+  assert.equal(w.window, 8, 'a full round doubles');
+  w.acked(3, true);
+  assert.equal(w.window, 11);
+  w.acked(100, true);
+  assert.equal(w.window, 20, 'the ceiling');
+  w.acked(1000, true);
+  assert.equal(w.window, 20);
+});
+
+test('AIMD congestion avoidance: after a decrease, +1 per full window acknowledged, acks carry over, capped', () => {
+  const w = new Aimd({ cwndInitial: 8, cwndMin: 1, cwndMax: 10 });
+  w.congested();
   assert.equal(w.window, 4);
-  w.acked(3);
+  assert.equal(w.slowStart, false, 'the halved window is the threshold');
+  w.acked(3, true);
   assert.equal(w.window, 4, 'less than a window: no change');
-  w.acked(1);
+  w.acked(1, true);
   assert.equal(w.window, 5, 'a full window (3 + 1 carried over)');
-  w.acked(11); // 5 -> 6 takes 5; 6 more would be the next window but 6 is the ceiling
-  assert.equal(w.window, 6);
-  w.acked(1000);
-  assert.equal(w.window, 6);
-  assert.equal(w.increases, 2);
+  w.acked(11, true); // 5 -> 6 takes 5, 6 -> 7 takes 6
+  assert.equal(w.window, 7);
+  w.acked(1000, true);
+  assert.equal(w.window, 10, 'the ceiling');
+});
+
+test('AIMD: a round in which the window was not full ends recovery but does not grow the window', () => {
+  const w = new Aimd({ cwndInitial: 4, cwndMin: 1, cwndMax: 64 });
+  w.acked(1000, false);
+  assert.equal(w.window, 4, 'a reader that never fills its window keeps the start value');
+  w.congested();
+  assert.equal(w.window, 2);
+  w.acked(1, false);
+  w.congested();
+  assert.equal(w.window, 1, 'the ack ended the round, so the next signal halves again');
 });
 
 test('AIMD: halve on congestion, once per round (until the next ack), never below the floor', () => {
@@ -24,13 +49,13 @@ test('AIMD: halve on congestion, once per round (until the next ack), never belo
   w.congested();
   w.congested();
   assert.equal(w.window, 8, 'the same round: one decrease');
-  w.acked(1);
+  w.acked(1, true);
   w.congested();
   assert.equal(w.window, 4);
-  w.acked(1);
+  w.acked(1, true);
   w.congested();
   assert.equal(w.window, 3, 'floor');
-  w.acked(1);
+  w.acked(1, true);
   w.congested();
   assert.equal(w.window, 3);
   assert.equal(w.decreases, 3);
@@ -38,12 +63,13 @@ test('AIMD: halve on congestion, once per round (until the next ack), never belo
 
 test('AIMD: a decrease forgets the credit of the round', () => {
   const w = new Aimd({ cwndInitial: 10, cwndMin: 1, cwndMax: 64 });
-  w.acked(9);
-  w.congested(); // 5, credit 0
-  w.acked(4);
-  assert.equal(w.window, 5);
-  w.acked(1);
-  assert.equal(w.window, 6);
+  w.congested(); // 5, additive from here
+  w.acked(4, true); // credit 4 of 5
+  w.congested(); // 2, credit 0
+  w.acked(1, true);
+  assert.equal(w.window, 2);
+  w.acked(1, true);
+  assert.equal(w.window, 3);
 });
 
 test('AIMD rejects inconsistent bounds; --cc none has no window', () => {
@@ -85,10 +111,10 @@ test('the outbox window: hands over at most cwnd unacknowledged messages and mov
   assert.equal(sink.lines, 4, 'no ack yet: nothing more');
   sink.take();
   o.flush();
-  assert.deepEqual([sink.lines, o.inFlight, o.window], [9, 5, 5], 'ack of a full window: +1, and the next window goes');
+  assert.deepEqual([sink.lines, o.inFlight, o.window], [10, 6, 6], 'ack of a full window in slow start: +1 per message (to the ceiling), and the rest goes');
   sink.take();
   o.flush();
-  assert.deepEqual([sink.lines, o.inFlight, o.window], [10, 1, 6]);
+  assert.deepEqual([sink.lines, o.inFlight, o.window], [10, 0, 6]);
   // Backpressure: the next write returns false -> halve.
   sink.highWater = 1;
   o.push(msg(10));
