@@ -198,13 +198,14 @@ export class Hub {
     const set = this.rooms.get(room);
     if (!set) return;
     for (const m of set) {
-      const bytes = batch.bytesFor(m);
-      if (bytes !== undefined) this.deliver(m, bytes);
+      const n = batch.countFor(m);
+      if (n > 0) this.deliver(m, batch.bytesFor(m), n);
     }
   }
 
-  private deliver(m: Member, bytes: Buffer): void {
-    if (m.outbox.push(bytes)) this.deliveries++;
+  /** Pushes `bytes` (holding `notices` events) to one member; deliveries count events, not chunks. */
+  private deliver(m: Member, bytes: Buffer, notices = 1): void {
+    if (m.outbox.push(bytes)) this.deliveries += notices;
   }
 
   private enter(m: Member, room: string): void {

@@ -38,13 +38,16 @@ export class NoticeBatch {
     this.late.set(member, this.events.length);
   }
 
-  /** The bytes `member` should get from this batch; undefined when nothing is for them. */
-  bytesFor(member: BatchRecipient): Buffer | undefined {
+  /** How many of the batch's notices are for `member` (0: none). */
+  countFor(member: BatchRecipient): number {
+    return this.events.length - (this.late.get(member) ?? 0);
+  }
+
+  /** The bytes `member` should get from this batch; call only when countFor(member) > 0. */
+  bytesFor(member: BatchRecipient): Buffer {
     const r = this.render(member.renderer);
-    const start = this.late.get(member);
-    if (start === undefined || start === 0) return r.bytes;
-    if (start >= this.events.length) return undefined;
-    return r.bytes.subarray(r.offsets[start]);
+    const start = this.late.get(member) ?? 0;
+    return start === 0 ? r.bytes : r.bytes.subarray(r.offsets[start]);
   }
 
   private render(renderer: Renderer): { bytes: Buffer; offsets: number[] } {

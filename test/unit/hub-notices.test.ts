@@ -27,6 +27,8 @@ test('a crowd arriving: each member gets the held notices as ONE chunk, only tho
   // u2 arrived third: it sees u3 and u4, never itself or those who came before it.
   assert.deepEqual(lines(crowd[2]!), ['u3 joined the chat.', 'u4 joined the chat.']);
   assert.deepEqual(crowd[4]!.chunks, [], 'the last to arrive gets nothing');
+  // Deliveries count notices, not chunks: 5 to first, then 4, 3, 2, 1, 0 to the crowd.
+  assert.equal(hub.deliveries, 5 + 4 + 3 + 2 + 1);
 });
 
 test('held notices never overtake: a message, a private message and a move send them first', () => {
