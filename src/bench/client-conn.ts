@@ -40,6 +40,8 @@ export class ClientConn {
   readonly closed: Promise<void>;
   failure = '';
   isClosed = false;
+  /** Set when a logged-in connection closes: why (the socket error, or the server's FIN). */
+  closedAfterLogin: string | null = null;
   private settle: (ok: boolean) => void = () => {};
 
   constructor(
@@ -70,6 +72,7 @@ export class ClientConn {
     void this.loggedIn.then(() => clearTimeout(timer));
     this.socket.on('error', (e) => { if (this.failure === '') this.failure = e.message; });
     this.closed = new Promise((resolve) => this.socket.once('close', () => {
+      if (this.step === Step.Ready) this.closedAfterLogin = this.failure || 'closed by the server';
       this.isClosed = true;
       this.step = Step.Closed;
       this.fail(this.failure || 'connection closed during login');

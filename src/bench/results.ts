@@ -33,6 +33,8 @@ export interface IdleResult {
   logins: LoginSummary;
   durationS: number;
   alive: number;
+  /** Logged-in connections that closed during the run, by reason (socket error or the server's FIN). */
+  closed: Record<string, number>;
   rssEmptyKiB: number | null;
   rssLoggedInKiB: number | null;
   rssEndKiB: number | null;

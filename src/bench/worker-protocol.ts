@@ -42,7 +42,13 @@ export type Request =
 export type RequestOp = Request['op'];
 
 export interface LoginReply { ok: number; failed: number; errors: string[]; connect: RecorderDump; login: RecorderDump; elapsedMs: number }
-export interface CountsReply { lines: number; delivered: number; alive: number }
+export interface CountsReply {
+  lines: number;
+  delivered: number;
+  alive: number;
+  /** Logged-in connections that closed, by reason (a socket error's message, or the server's FIN). */
+  closed: Record<string, number>;
+}
 export interface SendReply { sent: number; perSender: Float64Array; elapsedMs: number }
 export interface CollectReply {
   delivered: number;

@@ -49,6 +49,12 @@ function alive(): number {
   return n;
 }
 
+function closedReasons(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const c of conns.values()) if (c.closedAfterLogin !== null) out[c.closedAfterLogin] = (out[c.closedAfterLogin] ?? 0) + 1;
+  return out;
+}
+
 /** Runs `count` jobs with at most `limit` in flight; resolves when all have settled. */
 async function bounded(count: number, limit: number, job: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -183,7 +189,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'login':
       return login(req.ids, req.concurrency, req.rooms);
     case 'counts':
-      return { lines, delivered, alive: alive() };
+      return { lines, delivered, alive: alive(), closed: closedReasons() };
     case 'send':
       return send(req);
     case 'collect':

@@ -99,6 +99,7 @@ function suite(target: string, echo: boolean): void {
     const j = await report(['idle', '--target', target, '--clients', '100', '--duration', '1']);
     const r = checkRun(j, 'idle', target);
     assert.equal(r['alive'], 100);
+    assert.deepEqual(r['closed'], {}, 'no logged-in connection closed, so no reasons');
     assert.equal(typeof r['rssEmptyKiB'], 'number', 'the bench knows its own target pid');
     assert.equal(typeof r['rssPerConnKiB'], 'number');
   });

@@ -30,14 +30,20 @@ export async function runIdle(targetSpec: string, o: BenchOptions, progress: Pro
       const rss = readRssKiB(pid);
       progress.update(`idle: ${((Date.now() - t0) / 1000).toFixed(0)}/${o.durationS}s, ${alive} alive${rss !== null ? `, server RSS ${(rss / 1024).toFixed(1)} MiB` : ''}`);
     }
-    alive = sum((await s.pool.all((w) => w.call({ op: 'counts' }))).map((c) => c.alive));
+    const counts = await s.pool.all((w) => w.call({ op: 'counts' }));
+    alive = sum(counts.map((c) => c.alive));
+    const closed: Record<string, number> = {};
+    for (const c of counts) for (const [why, k] of Object.entries(c.closed)) closed[why] = (closed[why] ?? 0) + k;
     const rssEndKiB = readRssKiB(pid);
     const generatorCpuPct = Math.round(((s.pool.cpuMicros() - cpu0) / 1000 / Math.max(1, Date.now() - t0)) * 1000) / 10;
-    if (alive < logins.ok) problems.push(`${logins.ok - alive} of ${logins.ok} idle connections were closed`);
+    if (alive < logins.ok) {
+      const why = Object.entries(closed).map(([reason, k]) => `${reason}: ${k}`).join(', ');
+      problems.push(`${logins.ok - alive} of ${logins.ok} idle connections were closed (${why || 'reason unknown'})`);
+    }
     const rssPerConnKiB = rssEmptyKiB !== null && rssEndKiB !== null && alive > 0
       ? Math.round(((rssEndKiB - rssEmptyKiB) / alive) * 100) / 100 : null;
     const result: IdleResult = {
-      scenario: 'idle', clients: n, logins, durationS: o.durationS, alive, rssEmptyKiB, rssLoggedInKiB, rssEndKiB, rssPerConnKiB, generatorCpuPct,
+      scenario: 'idle', clients: n, logins, durationS: o.durationS, alive, closed, rssEmptyKiB, rssLoggedInKiB, rssEndKiB, rssPerConnKiB, generatorCpuPct,
     };
     return { result, problems };
   });
