@@ -5,6 +5,7 @@ import type { Logger } from '../core/log.js';
 import type { Counters } from '../core/counters.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
 import { throttleKey } from '../core/throttle.js';
+import { armKeepAlive } from './keepalive.js';
 
 export interface ListenerLimits {
   maxClients: number;
@@ -42,13 +43,15 @@ export class Listeners implements ConnectionRegistry {
 
   /** Starts a plain TCP listener; resolves with the bound port. */
   async listenTcp(host: string, port: number, factory: SessionFactory): Promise<number> {
-    const server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: this.limits.keepaliveMs }, (socket) => this.accept(socket, false, factory));
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, false, factory));
     return this.start(server, host, port);
   }
 
   /** Starts any already-configured net.Server (e.g. a tls.Server) whose connection event yields sockets. */
   async start(server: Server, host: string, port: number): Promise<number> {
     server.on('error', (err) => this.log.error('LISTEN', err.message));
+    // 'connection' carries the TCP socket, also on a TLS server (before its handshake).
+    server.on('connection', (socket: Socket) => armKeepAlive(socket, this.limits.keepaliveMs));
     server.listen({ host, port, backlog: 4096 });
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
     this.servers.push(server);

@@ -50,8 +50,6 @@ export interface TlsListenOptions {
   host: string;
   port: number;
   credentials: TlsCredentials;
-  /** TCP keepalive initial delay, as for the plain listener. */
-  keepaliveMs: number;
   /** A peer that has not finished the handshake by then is dropped. */
   handshakeTimeoutMs: number;
   /**
@@ -73,10 +71,9 @@ export async function listenTls(listeners: Listeners, opts: TlsListenOptions, fa
       cert: opts.credentials.cert,
       key: opts.credentials.key,
       handshakeTimeout: opts.handshakeTimeoutMs,
-      // tls.Server is a net.Server: these reach the underlying TCP socket, as for plain TCP.
+      // tls.Server is a net.Server: this reaches the underlying TCP socket, as for plain TCP.
+      // Keepalive is armed by Listeners.start, for both listeners.
       noDelay: true,
-      keepAlive: true,
-      keepAliveInitialDelay: opts.keepaliveMs,
     },
     (socket) => listeners.accept(socket, true, factory),
   );

@@ -71,7 +71,6 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       host: config.tlsHost ?? config.host,
       port: config.tlsPort!,
       credentials: tlsCredentials,
-      keepaliveMs: DEFAULTS.keepaliveMs,
       handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs,
       maxConnections: config.maxClients,
     };
