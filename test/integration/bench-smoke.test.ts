@@ -139,6 +139,9 @@ test('bench compare runs both targets and prints ratios', async () => {
 
 test('bench usage errors exit 2 and --help exits 0', async () => {
   assert.equal((await bench(['room', '--bogus'])).code, 2);
+  const w = await bench(['room', '--warmup', '-1']);
+  assert.equal(w.code, 2);
+  assert.match(w.stderr, /--warmup/);
   const h = await bench(['room', '--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /--clients/);

@@ -49,6 +49,8 @@ test('bad input gives a clear ConfigError naming its source', () => {
   const cases: Array<[string[], Record<string, string>, RegExp]> = [
     [['--port', 'abc'], {}, /--port: expects a whole number/],
     [['--port', '70000'], {}, /--port: must be between 0 and 65535/],
+    [['--notice-delay', 'soon'], {}, /--notice-delay: expects a whole number/],
+    [[], { CHAT_NOTICE_DELAY: '-1' }, /CHAT_NOTICE_DELAY: must be between 0 and 10000/],
     [['--overflow', 'sideways'], {}, /--overflow: must be one of drop-newest, drop-oldest, disconnect/],
     [['--nope'], {}, /unknown option --nope/],
     [['stray'], {}, /unexpected argument "stray"/],
