@@ -42,7 +42,7 @@ ${COMMON}`,
 --clients (default 100) in one room, --senders (default 10) of them send; the offered rate rises in
 steps. Reports each step and the highest rate with zero loss and p99 under --max-p99.
 
-  --steps R,R,...       offered rates in msgs/s (default 2500,5000,10000,20000,40000)
+  --steps R,R,...       offered rates in msgs/s (default 5000,10000,20000,40000,60000,80000)
   --step-duration S     seconds per step (default 5)
   --warmup S            seconds of unmeasured sending at the first step's rate (default 2; 0 = none)
   --senders N           (default 10)

@@ -45,7 +45,7 @@ export function defaultsFor(s: Scenario): BenchOptions {
     targets: [], clients: [1000], rate: 100, durationS: 10, workers: Math.min(2, availableParallelism()), json: false,
     resultsDir: 'bench/results', save: true, userPattern: 'user{i}', passPattern: 'user{i}p', serverPid: null,
     serverArgs: [], nodeArgs: [], drainS: 10, concurrency: 200, channel: 'bench', loginTimeoutS: 30,
-    senders: 10, steps: [2500, 5000, 10000, 20000, 40000], stepDurationS: 5, warmupS: 2, keepGoing: false, maxP99Ms: 100,
+    senders: 10, steps: [5000, 10000, 20000, 40000, 60000, 80000], stepDurationS: 5, warmupS: 2, keepGoing: false, maxP99Ms: 100,
     rooms: 0, count: 20000, svg: null, help: false,
   };
   if (s === 'firehose') base.clients = [100];
