@@ -5,3 +5,6 @@
 export type Clock = () => number;
 
 export const monotonicMs: Clock = () => performance.now();
+
+/** Wall-clock time in ms since the epoch, for time stamps people read; injectable like Clock. */
+export const wallMs: Clock = () => Date.now();

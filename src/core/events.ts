@@ -1,23 +1,56 @@
 /**
  * What the hub routes. Events are protocol-neutral facts; each protocol renders them into its own
- * bytes (src/protocols/<name>/render.ts). Text in events is already sanitised (src/core/sanitize.ts).
+ * bytes (src/protocols/<name>/render.ts). Text in events is already sanitised (src/core/actions.ts
+ * does it once, for every protocol).
  */
+
+/**
+ * Where and when an event was made, stamped once where it is created (the hub) and never changed:
+ * history keeps it, offline delivery shows its time, and a cluster de-duplicates by origin + id.
+ */
+export interface Stamp {
+  /** Per-origin sequence number, increasing by one per stamped event. */
+  readonly id: number;
+  /** Wall-clock time of creation, ms since the epoch. */
+  readonly at: number;
+  /** The node that created it ('local' on a single server). */
+  readonly origin: string;
+}
+
 export type ChatEvent =
   /** A user said something in a room. */
-  | { readonly kind: 'message'; readonly from: string; readonly room: string; readonly text: string }
+  | { readonly kind: 'message'; readonly stamp: Stamp; readonly from: string; readonly room: string; readonly text: string }
   /** `/me`: an action in a room. */
-  | { readonly kind: 'action'; readonly from: string; readonly room: string; readonly text: string }
+  | { readonly kind: 'action'; readonly stamp: Stamp; readonly from: string; readonly room: string; readonly text: string }
   /** A private message to one user. */
-  | { readonly kind: 'private'; readonly from: string; readonly to: string; readonly text: string }
-  /** Someone entered a room: by logging in (`login`) or by /join (`move`). */
-  | { readonly kind: 'joined'; readonly user: string; readonly room: string; readonly how: 'login' | 'move' }
-  /** Someone left a room: by ending the session (`logout`) or by /join elsewhere (`move`). */
-  | { readonly kind: 'left'; readonly user: string; readonly room: string; readonly how: 'logout' | 'move' }
-  /** The server speaking to one user (errors, command output, notices). */
-  | { readonly kind: 'notice'; readonly text: string };
+  | { readonly kind: 'private'; readonly stamp: Stamp; readonly from: string; readonly to: string; readonly text: string }
+  /**
+   * Someone entered a room: at login (`login`, into the default room) or later (`join`; the text
+   * protocol's /join is a part followed by a join).
+   */
+  | { readonly kind: 'joined'; readonly stamp: Stamp; readonly user: string; readonly room: string; readonly how: 'login' | 'join' }
+  /** Someone left a room (`part`), or the chat (`logout`: one per neighbour, whatever rooms they share). */
+  | { readonly kind: 'left'; readonly stamp: Stamp; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
+  /** A room's topic was set (`text` '' = cleared). */
+  | { readonly kind: 'topic'; readonly stamp: Stamp; readonly by: string; readonly room: string; readonly text: string }
+  /** The server speaking to one user (errors, command output, notices). Not stamped: never stored. */
+  | { readonly kind: 'notice'; readonly text: string }
+  /** The last thing a connection gets before the server closes it (IRC renders it as ERROR). */
+  | { readonly kind: 'closing'; readonly text: string };
 
-/** Turns events into wire bytes. One instance per protocol; the hub caches its output per broadcast. */
+export type ChatEventKind = ChatEvent['kind'];
+
+/**
+ * Turns events into wire bytes. One instance per protocol; the hub caches its output per broadcast.
+ *
+ * Contract:
+ * - `render` MUST be pure: the same event always renders to the same bytes, shared by every
+ *   recipient of that protocol (so nothing per recipient may appear in them).
+ * - Each render is self-delimiting and safe to concatenate: a recipient may get several renders in
+ *   one write (notice batches, coalesced flushes), and each must still parse on its own.
+ * - `id` names the protocol ('text', 'irc', 'ws') in logs and caches.
+ */
 export interface Renderer {
-  /** MUST be pure: the same event always renders to the same bytes, shared by every recipient. */
+  readonly id: string;
   render(event: ChatEvent): Buffer;
 }

@@ -1,18 +1,19 @@
-import type { ChatEvent, Renderer } from './events.js';
+import type { ChatEvent, Renderer, Stamp } from './events.js';
 import type { Outbox } from './outbox.js';
 import { DEFAULTS } from './limits.js';
+import { wallMs, type Clock } from './clock.js';
 import { NoticeBatch } from './notice-batch.js';
 
 /**
- * A logged-in user as the hub sees them. Implemented by each protocol's session. The hub never sees a
- * socket: it renders events with `renderer` and pushes the bytes into `outbox`.
+ * A logged-in user as the hub sees them (src/core/member.ts implements it for every protocol). The
+ * hub never sees a socket: it renders events with `renderer` and pushes the bytes into `outbox`.
  */
 export interface Member {
   readonly name: string;
   readonly renderer: Renderer;
   readonly outbox: Outbox;
-  /** Hub-owned: the room the member is in. Only the hub writes it. */
-  room: string;
+  /** Hub-owned: the rooms the member is in, in the order joined. Only the hub changes it. */
+  readonly rooms: Set<string>;
 }
 
 export interface HubOptions {
@@ -20,13 +21,27 @@ export interface HubOptions {
   defaultRoom: string;
   /** Most rooms that may exist at once. */
   maxRooms: number;
+  /** Most rooms one member may be in at once (IRC's CHANLIMIT). */
+  maxRoomsPerMember: number;
   /** Join/leave notices are sent only in rooms with at most this many members (0 = always). */
   announceLimit: number;
   /** Join/leave notices are collected for this long (ms) and sent as one chunk; 0 = at once. */
   noticeDelayMs: number;
+  /** Wall clock for event stamps (ms since the epoch). */
+  now: Clock;
+  /** Names the node in event stamps. */
+  origin: string;
 }
 
+export type JoinResult = 'joined' | 'already-in' | 'too-many-rooms' | 'too-many-joined';
 export type MoveResult = 'moved' | 'same-room' | 'too-many-rooms';
+
+export interface Topic {
+  readonly text: string;
+  readonly by: string;
+  /** When it was set, ms since the epoch. */
+  readonly at: number;
+}
 
 /**
  * Presence, rooms and routing. Pure and synchronous.
@@ -36,104 +51,151 @@ export type MoveResult = 'moved' | 'same-room' | 'too-many-rooms';
  *   recipient can never delay the sender or anyone else.
  * - A broadcast is rendered once per renderer (protocol) and the same Buffer goes to every recipient.
  * - Name lookups are O(1) (Map); a room broadcast is O(members of the room).
+ * - A member may be in several rooms. A message to a room reaches each of its members once; a
+ *   logout reaches each neighbour once, however many rooms they share.
+ * - Every event the hub creates is stamped (id, time, origin) here, once.
  * - Join/leave notices may be held for noticeDelayMs (one unref'd timer for all rooms), but every
  *   member still sees events in the order they happened: a message to a room, a private message to
- *   a member and a member's move first send the held notices of the room concerned.
+ *   a member and a member's part first send the held notices of the rooms concerned.
  */
-export class Hub {
-  private readonly users = new Map<string, Member>();
-  private readonly rooms = new Map<string, Set<Member>>();
+export class Hub<M extends Member = Member> {
+  private readonly users = new Map<string, M>();
+  private readonly rooms = new Map<string, Set<M>>();
+  private readonly topics = new Map<string, Topic>();
   /** Held join/leave notices per room (noticeDelayMs > 0). */
   private readonly held = new Map<string, NoticeBatch>();
   private heldTimer: NodeJS.Timeout | undefined;
+  private seq = 0;
 
   /** Counters for stats and metrics. */
   deliveries = 0;
 
   readonly defaultRoom: string;
-  private readonly maxRooms: number;
-  private readonly announceLimit: number;
-  private readonly noticeDelayMs: number;
+  private readonly opts: HubOptions;
 
   constructor(opts: Partial<HubOptions> = {}) {
-    this.defaultRoom = opts.defaultRoom ?? DEFAULTS.defaultRoom;
-    this.maxRooms = opts.maxRooms ?? DEFAULTS.maxRooms;
-    this.announceLimit = opts.announceLimit ?? DEFAULTS.announceLimit;
-    this.noticeDelayMs = opts.noticeDelayMs ?? DEFAULTS.noticeDelayMs;
+    this.opts = {
+      defaultRoom: opts.defaultRoom ?? DEFAULTS.defaultRoom,
+      maxRooms: opts.maxRooms ?? DEFAULTS.maxRooms,
+      maxRoomsPerMember: opts.maxRoomsPerMember ?? DEFAULTS.maxRoomsPerUser,
+      announceLimit: opts.announceLimit ?? DEFAULTS.announceLimit,
+      noticeDelayMs: opts.noticeDelayMs ?? DEFAULTS.noticeDelayMs,
+      now: opts.now ?? wallMs,
+      origin: opts.origin ?? 'local',
+    };
+    this.defaultRoom = this.opts.defaultRoom;
   }
 
   get size(): number {
     return this.users.size;
   }
 
-  get(name: string): Member | undefined {
+  get(name: string): M | undefined {
     return this.users.get(name);
   }
 
-  /** Adds a member to presence and the default room, announcing the join. False if the name is taken. */
-  add(member: Member): boolean {
+  members(): IterableIterator<M> {
+    return this.users.values();
+  }
+
+  /** Adds a member to presence (in no room yet). False if the name is taken. */
+  add(member: M): boolean {
     if (this.users.has(member.name)) return false;
     this.users.set(member.name, member);
-    member.room = this.defaultRoom;
-    this.enter(member, this.defaultRoom);
-    this.announce(this.defaultRoom, { kind: 'joined', user: member.name, room: this.defaultRoom, how: 'login' }, member);
     return true;
   }
 
-  /** Removes a member (any reason), announcing the leave to their room unless told not to. Idempotent. */
-  remove(member: Member, announce = true): void {
+  /** Removes a member (any reason) from presence and every room, announcing one leave per neighbour unless told not to. Idempotent. */
+  remove(member: M, announce = true): void {
     if (this.users.get(member.name) !== member) return;
     this.users.delete(member.name);
-    const room = member.room;
+    const rooms = [...member.rooms];
+    if (rooms.length === 1) {
+      const room = rooms[0]!;
+      this.exit(member, room);
+      if (announce) this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'logout' }, member);
+      return;
+    }
+    // In several rooms: the neighbours first get what is held for those rooms, then one leave each.
+    const neighbours = new Set<M>();
+    for (const room of rooms) {
+      this.sendHeld(room);
+      const set = this.rooms.get(room);
+      if (announce && set !== undefined && this.announced(set.size)) for (const m of set) neighbours.add(m);
+      this.exit(member, room);
+    }
+    neighbours.delete(member);
+    if (neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout' });
+  }
+
+  /** Enters `room` (created on first use), announcing it there. */
+  join(member: M, room: string, how: 'login' | 'join' = 'join'): JoinResult {
+    if (member.rooms.has(room)) return 'already-in';
+    if (member.rooms.size >= this.opts.maxRoomsPerMember) return 'too-many-joined';
+    if (!this.rooms.has(room) && this.rooms.size >= this.opts.maxRooms) return 'too-many-rooms';
+    this.enter(member, room);
+    this.announce(room, { kind: 'joined', stamp: this.stamp(), user: member.name, room, how }, member);
+    return 'joined';
+  }
+
+  /** Leaves one room, announcing it there. False if the member was not in it. */
+  part(member: M, room: string): boolean {
+    if (!member.rooms.has(room)) return false;
+    // The leaver gets the room's held notices while still a member.
+    this.sendHeld(room);
     this.exit(member, room);
-    if (announce) this.announce(room, { kind: 'left', user: member.name, room, how: 'logout' }, member);
-  }
-
-  /** `from` says `text` to the rest of their room. */
-  say(from: Member, text: string): void {
-    this.sendHeld(from.room);
-    this.toRoom(from.room, { kind: 'message', from: from.name, room: from.room, text }, from);
-  }
-
-  /** `/me`: an action, to the rest of the room. */
-  act(from: Member, text: string): void {
-    this.sendHeld(from.room);
-    this.toRoom(from.room, { kind: 'action', from: from.name, room: from.room, text }, from);
-  }
-
-  /** A private message. False when the target is not online. */
-  whisper(from: Member, to: string, text: string): boolean {
-    const target = this.users.get(to);
-    if (!target) return false;
-    // Held notices the target has not seen come first, so no one sees events out of order.
-    this.sendHeld(target.room);
-    this.deliver(target, target.renderer.render({ kind: 'private', from: from.name, to, text }));
+    this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'part' }, member);
     return true;
   }
 
-  /** Moves a member to another room (created on first use), announcing it in both rooms. */
-  move(member: Member, room: string): MoveResult {
-    if (member.room === room) return 'same-room';
-    if (!this.rooms.has(room) && this.rooms.size >= this.maxRooms) return 'too-many-rooms';
-    const old = member.room;
-    // The mover gets the old room's held notices while still a member.
-    this.sendHeld(old);
-    this.exit(member, old);
-    this.announce(old, { kind: 'left', user: member.name, room: old, how: 'move' }, member);
-    member.room = room;
-    this.enter(member, room);
-    this.announce(room, { kind: 'joined', user: member.name, room, how: 'move' }, member);
+  /** The text protocol's /join: leave every room, enter `room`. Checked before anything changes. */
+  move(member: M, room: string): MoveResult {
+    if (member.rooms.has(room)) return 'same-room';
+    if (!this.rooms.has(room) && this.rooms.size >= this.opts.maxRooms) return 'too-many-rooms';
+    for (const old of [...member.rooms]) this.part(member, old);
+    this.join(member, room);
     return 'moved';
   }
 
-  /** One notice to one member. */
-  notice(member: Member, text: string): void {
-    this.deliver(member, member.renderer.render({ kind: 'notice', text }));
+  /** `from` says `text` to the rest of `room`. Undefined when `from` is not in it. */
+  say(from: M, room: string, text: string): ChatEvent | undefined {
+    return this.toMembers(from, { kind: 'message', stamp: this.stamp(), from: from.name, room, text });
   }
 
-  /** Everyone online with their room, sorted by name. */
-  who(): Array<{ name: string; room: string }> {
-    return [...this.users.values()].map((m) => ({ name: m.name, room: m.room })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  /** `/me`: an action, to the rest of the room. Undefined when `from` is not in it. */
+  act(from: M, room: string, text: string): ChatEvent | undefined {
+    return this.toMembers(from, { kind: 'action', stamp: this.stamp(), from: from.name, room, text });
+  }
+
+  /** A private message. Undefined when the target is not online. */
+  whisper(from: M, to: string, text: string): ChatEvent | undefined {
+    const target = this.users.get(to);
+    if (!target) return undefined;
+    // Held notices the target has not seen come first, so no one sees events out of order.
+    for (const room of target.rooms) this.sendHeld(room);
+    const event: ChatEvent = { kind: 'private', stamp: this.stamp(), from: from.name, to, text };
+    this.deliver(target, target.renderer.render(event));
+    return event;
+  }
+
+  /** Sets (or with '' clears) a room's topic and tells every member, the setter included. */
+  setTopic(by: M, room: string, text: string): ChatEvent | undefined {
+    if (!by.rooms.has(room)) return undefined;
+    const event: ChatEvent = { kind: 'topic', stamp: this.stamp(), by: by.name, room, text };
+    if (text === '') this.topics.delete(room);
+    else this.topics.set(room, { text, by: by.name, at: event.stamp.at });
+    this.sendHeld(room);
+    this.toRoom(room, event);
+    return event;
+  }
+
+  topic(room: string): Topic | undefined {
+    return this.topics.get(room);
+  }
+
+  /** Everyone online with their rooms, sorted by name. */
+  who(): Array<{ name: string; rooms: string[] }> {
+    return [...this.users.values()].map((m) => ({ name: m.name, rooms: [...m.rooms] })).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
   /** Rooms with their member counts, sorted by name. */
@@ -141,18 +203,42 @@ export class Hub {
     return [...this.rooms.entries()].map(([room, set]) => ({ room, count: set.size })).sort((a, b) => (a.room < b.room ? -1 : 1));
   }
 
-  members(): IterableIterator<Member> {
-    return this.users.values();
+  /** The members of one room (empty when it does not exist). */
+  roomMembers(room: string): ReadonlySet<M> {
+    return this.rooms.get(room) ?? EMPTY;
   }
 
   /** Sends an event to everyone in `room` except `except`. Rendered once per renderer. */
-  toRoom(room: string, event: ChatEvent, except?: Member): void {
+  toRoom(room: string, event: ChatEvent, except?: M): void {
     const set = this.rooms.get(room);
-    if (!set) return;
+    if (set) this.toAll(set, event, except);
+  }
+
+  /** Sends every held join/leave notice now (the timer, and shutdown). */
+  flushNotices(): void {
+    if (this.heldTimer !== undefined) clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    for (const room of [...this.held.keys()]) this.sendHeld(room);
+  }
+
+  private stamp(): Stamp {
+    return { id: ++this.seq, at: this.opts.now(), origin: this.opts.origin };
+  }
+
+  /** A room message from a member of the room to the others in it. */
+  private toMembers(from: M, event: ChatEvent & { room: string }): ChatEvent | undefined {
+    if (!from.rooms.has(event.room)) return undefined;
+    this.sendHeld(event.room);
+    this.toRoom(event.room, event, from);
+    return event;
+  }
+
+  /** Renders once per renderer and pushes the same bytes to each recipient. */
+  private toAll(recipients: Iterable<M>, event: ChatEvent, except?: M): void {
     let renderer: Renderer | undefined;
     let bytes: Buffer | undefined;
     let cache: Map<Renderer, Buffer> | undefined;
-    for (const m of set) {
+    for (const m of recipients) {
       if (m === except) continue;
       if (m.renderer !== renderer) {
         // Rooms usually hold one protocol; a Map is only built when a second one shows up.
@@ -164,30 +250,28 @@ export class Hub {
     }
   }
 
+  private announced(size: number): boolean {
+    return this.opts.announceLimit === 0 || size <= this.opts.announceLimit;
+  }
+
   /**
    * Join/leave notices. In a room of thousands they would cost O(members) per login, O(N^2) for a
    * crowd arriving, and drown the chat, so big rooms are quiet (as large IRC/Twitch channels are).
    */
-  private announce(room: string, event: ChatEvent, except: Member): void {
-    const size = this.rooms.get(room)?.size ?? 0;
-    if (this.announceLimit !== 0 && size > this.announceLimit) return;
-    if (this.noticeDelayMs === 0) return this.toRoom(room, event, except);
+  private announce(room: string, event: ChatEvent, subject: M): void {
+    const joining = event.kind === 'joined';
     let batch = this.held.get(room);
+    // A joiner sees only notices that follow their own arrival, even when their own is not sent.
+    if (joining && batch !== undefined) batch.entered(subject);
+    if (!this.announced(this.rooms.get(room)?.size ?? 0)) return;
+    if (this.opts.noticeDelayMs === 0) return this.toRoom(room, event, subject);
     if (batch === undefined) this.held.set(room, (batch = new NoticeBatch()));
     batch.add(event);
-    // A joiner is in the room already; from here on they see the notices that follow their own.
-    if (event.kind === 'joined') batch.entered(except);
+    if (joining) batch.entered(subject);
     if (this.heldTimer === undefined) {
-      this.heldTimer = setTimeout(onHeldTimer, this.noticeDelayMs, this);
+      this.heldTimer = setTimeout(onHeldTimer, this.opts.noticeDelayMs, this);
       this.heldTimer.unref();
     }
-  }
-
-  /** Sends every held join/leave notice now (the timer, and shutdown). */
-  flushNotices(): void {
-    if (this.heldTimer !== undefined) clearTimeout(this.heldTimer);
-    this.heldTimer = undefined;
-    for (const room of [...this.held.keys()]) this.sendHeld(room);
   }
 
   /** Sends the held notices of one room to its members, one chunk each. */
@@ -204,24 +288,31 @@ export class Hub {
   }
 
   /** Pushes `bytes` (holding `notices` events) to one member; deliveries count events, not chunks. */
-  private deliver(m: Member, bytes: Buffer, notices = 1): void {
+  private deliver(m: M, bytes: Buffer, notices = 1): void {
     if (m.outbox.push(bytes)) this.deliveries += notices;
   }
 
-  private enter(m: Member, room: string): void {
+  private enter(m: M, room: string): void {
     let set = this.rooms.get(room);
     if (!set) this.rooms.set(room, (set = new Set()));
     set.add(m);
+    m.rooms.add(room);
   }
 
-  private exit(m: Member, room: string): void {
+  private exit(m: M, room: string): void {
+    m.rooms.delete(room);
     const set = this.rooms.get(room);
     if (!set) return;
     set.delete(m);
-    if (set.size === 0) this.rooms.delete(room);
+    if (set.size === 0) {
+      this.rooms.delete(room);
+      this.topics.delete(room);
+    }
   }
 }
 
-function onHeldTimer(hub: Hub): void {
+const EMPTY: ReadonlySet<never> = new Set();
+
+function onHeldTimer(hub: Hub<Member>): void {
   hub.flushNotices();
 }

@@ -1,3 +1,4 @@
+import { monotonicMs, type Clock } from './clock.js';
 /**
  * Calls `onIdle` once when `touch()` has not been called for `ms` milliseconds.
  *
@@ -11,7 +12,7 @@ export class IdleTimer {
   constructor(
     private readonly ms: number,
     private readonly onIdle: () => void,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = monotonicMs,
   ) {
     this.last = now();
     this.arm(ms);

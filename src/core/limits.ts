@@ -27,6 +27,8 @@ export const DEFAULTS = {
   drainTimeoutMs: 60_000,
   /** Artificial delay (ms) between messages sent to every client; 0 = none. */
   sendDelayMs: 0,
+  /** Upper bound of --send-delay, --slow and /slow (ms). */
+  maxSendDelayMs: 60_000,
   /** Simulated per-client link bandwidth in bytes per second (token bucket); 0 = unlimited. */
   linkRate: 0,
   /** Congestion control of the per-recipient outbox. */
@@ -56,6 +58,20 @@ export const DEFAULTS = {
   authThrottleBanMs: 60_000,
   /** Upper bound on tracked IPs in the throttle table (oldest evicted first). */
   authThrottleMaxEntries: 100_000,
+  /**
+   * Password checks run at once (scrypt runs on libuv's thread pool, 4 threads by default): more
+   * in parallel would only queue inside libuv, where a check whose client hung up can no longer be
+   * dropped. Checks beyond this wait in our own queue (src/core/verify-queue.ts).
+   */
+  authVerifyConcurrency: 4,
+  /**
+   * Password checks run at once for one address. Its other checks wait (served round-robin with
+   * other addresses), and each asks the throttle when its turn comes, so a burst of guesses is
+   * stopped by the ban its first failures start instead of all being checked.
+   */
+  authVerifyPerIp: 2,
+  /** Invalid usernames tolerated at the text protocol's prompt before the connection is closed. */
+  maxBadNames: 3,
   /** Concurrent connections, total and per remote IP. */
   maxClients: 10_000,
   maxPerIp: 100,
@@ -85,6 +101,20 @@ export const DEFAULTS = {
   roomMaxLength: 32,
   /** Rooms that may exist at once (empty rooms are removed). */
   maxRooms: 10_000,
+  /** Rooms one user may be in at once (the text protocol uses one; IRC and WebSocket users more). */
+  maxRoomsPerUser: 20,
+  /** Longest room topic, in characters. */
+  topicMaxLength: 300,
+  /**
+   * Names per /who and /rooms reply (at most ~17 KB with 32-character names and rooms): command
+   * output counts in the user's own outbox bounds (--queue-bytes, 64 KiB), and one reply for
+   * 10,000 users would be a 300 KB line. Longer lists are paged.
+   */
+  listPageSize: 250,
+  /** Rows per /stats all reply (a table row is ~80 bytes). */
+  statsPageSize: 50,
+  /** Characters of user input echoed back in an error (an unknown command, an unknown @name). */
+  echoMaxLength: 32,
   /** The room everyone starts in. */
   defaultRoom: 'lobby',
   /**

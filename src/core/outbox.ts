@@ -224,6 +224,17 @@ export class Outbox {
     this.append(message);
   }
 
+  /** A reply to the user's own command, within the bounds; false (nothing queued) when it does not fit. */
+  reply(message: Buffer): boolean {
+    if (this.closed) return false;
+    if (this.isFull(message.length)) {
+      this.lostSinceNotice++;
+      return false;
+    }
+    this.append(message);
+    return true;
+  }
+
   /** The socket drained after a write returned false. Called by the session on 'drain'. */
   drained(): void {
     if (this.closed) return;

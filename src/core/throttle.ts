@@ -1,3 +1,4 @@
+import { monotonicMs, type Clock } from './clock.js';
 import { isIPv4, isIPv6 } from 'node:net';
 
 export interface ThrottleLimits {
@@ -45,7 +46,7 @@ export class AuthThrottle {
 
   constructor(
     private readonly limits: ThrottleLimits,
-    private readonly now: () => number = Date.now,
+    private readonly now: Clock = monotonicMs,
   ) {}
 
   /** Addresses tracked now. */

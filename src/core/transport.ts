@@ -31,4 +31,16 @@ export interface Session {
   shutdown(): void;
 }
 
-export type SessionFactory = (transport: Transport) => Session;
+/** Why a listener refuses a connection at accept time (before any session exists). */
+export type RefusalCode = Extract<CloseCode, 'SERVER_FULL' | 'TOO_MANY_FROM_IP'>;
+
+/**
+ * A wire protocol as a listener sees it: a session per accepted connection, and the bytes to send
+ * to one it refuses (`server full` is a `[SERVER]` line in the text protocol, an IRC `ERROR`, an
+ * HTTP 503 elsewhere).
+ */
+export interface Protocol {
+  readonly id: string;
+  createSession(transport: Transport): Session;
+  refusal(code: RefusalCode): Buffer;
+}

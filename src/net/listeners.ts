@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
-import type { SessionFactory } from '../core/transport.js';
+import type { Protocol, RefusalCode } from '../core/transport.js';
 import type { Logger } from '../core/log.js';
 import type { Counters } from '../core/counters.js';
 import { Connection, type ConnectionRegistry } from './connection.js';
@@ -15,15 +15,10 @@ export interface ListenerLimits {
   shutdownFlushMs: number;
 }
 
-/** One-line refusals sent before closing a connection over a limit. */
-const REFUSALS: Record<'SERVER_FULL' | 'TOO_MANY_FROM_IP', Buffer> = {
-  SERVER_FULL: Buffer.from('[SERVER] Server full, try again later. Connection closed.\n'),
-  TOO_MANY_FROM_IP: Buffer.from('[SERVER] Too many connections from your address. Connection closed.\n'),
-};
-
 /**
  * The server's listening sockets and every connection they accepted. Applies the connection
- * limits at accept time, hands each accepted socket to a protocol's session factory, and at shutdown
+ * limits at accept time (refusing in the protocol's own words), hands each accepted socket to the
+ * protocol's session factory, and at shutdown
  * asks every session to close, waiting a bounded time before destroying what is left.
  */
 export class Listeners implements ConnectionRegistry {
@@ -42,8 +37,8 @@ export class Listeners implements ConnectionRegistry {
   }
 
   /** Starts a plain TCP listener; resolves with the bound port. */
-  async listenTcp(host: string, port: number, factory: SessionFactory): Promise<number> {
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, false, factory));
+  async listenTcp(host: string, port: number, protocol: Protocol): Promise<number> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, false, protocol));
     return this.start(server, host, port);
   }
 
@@ -60,22 +55,22 @@ export class Listeners implements ConnectionRegistry {
   }
 
   /** Takes an accepted socket: applies limits, then wires it to a new session. */
-  accept(socket: Socket, secure: boolean, factory: SessionFactory): void {
+  accept(socket: Socket, secure: boolean, protocol: Protocol): void {
     const ip = socket.remoteAddress ?? 'unknown';
     // Counted like the login throttle: IPv4-mapped IPv6 as IPv4, IPv6 per /64.
     const key = throttleKey(ip);
-    const refusal: keyof typeof REFUSALS | undefined =
+    const refusal: RefusalCode | undefined =
       this.connections.size >= this.limits.maxClients ? 'SERVER_FULL' : (this.perIp.get(key) ?? 0) >= this.limits.maxPerIp ? 'TOO_MANY_FROM_IP' : undefined;
     if (refusal !== undefined) {
       socket.on('error', ignore);
-      socket.end(REFUSALS[refusal]);
+      socket.end(protocol.refusal(refusal));
       setTimeout(destroySocket, this.limits.shutdownFlushMs, socket).unref();
       this.log.event('REFUSED', `${ip} (${refusal})`, { ip, reason: refusal });
       return;
     }
     const conn = new Connection(socket, secure, this, this.limits.shutdownFlushMs);
     this.counters.accepted++;
-    conn.session = factory(conn);
+    conn.session = protocol.createSession(conn);
   }
 
   added(conn: Connection): void {

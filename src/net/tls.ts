@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createSecureContext, createServer, type TLSSocket } from 'node:tls';
-import type { SessionFactory } from '../core/transport.js';
+import type { Protocol } from '../core/transport.js';
 import type { Logger } from '../core/log.js';
 import type { Listeners } from './listeners.js';
 
@@ -65,7 +65,7 @@ export interface TlsListenOptions {
  * protocol, timeouts, resets) are logged as one `[TLS ERROR]` line and never reach a session.
  * Resolves with the bound port.
  */
-export async function listenTls(listeners: Listeners, opts: TlsListenOptions, factory: SessionFactory, log: Logger): Promise<number> {
+export async function listenTls(listeners: Listeners, opts: TlsListenOptions, protocol: Protocol, log: Logger): Promise<number> {
   const server = createServer(
     {
       cert: opts.credentials.cert,
@@ -75,7 +75,7 @@ export async function listenTls(listeners: Listeners, opts: TlsListenOptions, fa
       // Keepalive is armed by Listeners.start, for both listeners.
       noDelay: true,
     },
-    (socket) => listeners.accept(socket, true, factory),
+    (socket) => listeners.accept(socket, true, protocol),
   );
   server.maxConnections = opts.maxConnections;
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {

@@ -78,7 +78,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'queueBytes', flag: 'queue-bytes', arg: 'BYTES', help: 'per-client outgoing bound in bytes (queue + socket buffer)', kind: { type: 'int', min: 1024, max: 1 << 30 }, shown: String(DEFAULTS.queueBytes) },
   { key: 'overflow', flag: 'overflow', arg: 'POLICY', help: 'when a queue is full: drop-newest, drop-oldest or disconnect', kind: { type: 'enum', values: ['drop-newest', 'drop-oldest', 'disconnect'] }, shown: DEFAULTS.overflow },
   { key: 'drainTimeoutMs', flag: 'drain-timeout', arg: 'SECONDS', help: 'close a client whose socket has not drained for this long (0 = never)', kind: { type: 'int', min: 0, max: 86_400, scale: S }, shown: String(DEFAULTS.drainTimeoutMs / S) },
-  { key: 'sendDelayMs', flag: 'send-delay', arg: 'MS', help: 'artificial delay between messages sent to every client', kind: { type: 'int', min: 0, max: 60_000 }, shown: String(DEFAULTS.sendDelayMs) },
+  { key: 'sendDelayMs', flag: 'send-delay', arg: 'MS', help: 'artificial delay between messages sent to every client', kind: { type: 'int', min: 0, max: DEFAULTS.maxSendDelayMs }, shown: String(DEFAULTS.sendDelayMs) },
   { key: 'slow', flag: 'slow', arg: 'USER=MS', help: 'artificial send delay for one user (repeatable)', kind: { type: 'user-ms' } },
   { key: 'linkRate', flag: 'link-rate', arg: 'BYTES_PER_S', help: 'simulated per-client bandwidth (0 = unlimited)', kind: { type: 'int', min: 0, max: MAX_INT }, shown: String(DEFAULTS.linkRate) },
   { key: 'cc', flag: 'cc', arg: 'MODE', help: 'congestion control of each outbox: aimd or none', kind: { type: 'enum', values: ['aimd', 'none'] }, shown: DEFAULTS.cc },
@@ -184,7 +184,7 @@ function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
       const out = new Map<string, number>();
       for (const item of items) {
         const m = typeof item === 'string' ? /^\s*([A-Za-z0-9_-]{1,32})=(\d{1,5})\s*$/.exec(item) : null;
-        if (!m) throw bad(`expects USER=MS (e.g. user2=200), got ${JSON.stringify(item)}`);
+        if (!m || Number(m[2]) > DEFAULTS.maxSendDelayMs) throw bad(`expects USER=MS with MS at most ${DEFAULTS.maxSendDelayMs} (e.g. user2=200), got ${JSON.stringify(item)}`);
         out.set(m[1]!, Number(m[2]));
       }
       return out;

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ChatContext } from '../protocols/context.js';
+import type { ChatContext } from '../core/context.js';
+import type { ServerConfig } from './config.js';
 import { LATENCY_BOUNDS_MS, type LatencyHistogram } from '../core/latency.js';
 
 /** Queue depth buckets (messages); the depth of every client is sampled once per second. */
@@ -57,7 +58,7 @@ function latencyMetric(h: LatencyHistogram) {
 }
 
 /** Builds the registry: chat_* metrics from the shared counters, plus Node's defaults (event-loop lag). */
-export function buildRegistry(ctx: ChatContext): { registry: Registry; stop: () => void } {
+export function buildRegistry(ctx: ChatContext, config: Pick<ServerConfig, 'overflow'>): { registry: Registry; stop: () => void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const { counters, hub } = ctx;
@@ -68,7 +69,7 @@ export function buildRegistry(ctx: ChatContext): { registry: Registry; stop: () 
   mirrorCounter(registry, 'chat_messages_in_total', 'Chat messages received from users', () => counters.messagesIn);
   mirrorCounter(registry, 'chat_deliveries_total', 'Messages accepted into a recipient queue', () => hub.deliveries);
   mirrorCounter(registry, 'chat_messages_out_total', 'Messages handed to sockets', () => counters.written);
-  mirrorCounter(registry, 'chat_drops_total', 'Messages dropped by the overflow policy', () => counters.drops, { policy: ctx.config.overflow });
+  mirrorCounter(registry, 'chat_drops_total', 'Messages dropped by the overflow policy', () => counters.drops, { policy: config.overflow });
   mirrorCounter(registry, 'chat_flood_delayed_total', 'Inbound lines held back by flood control', () => counters.floodDelayed);
   mirrorCounter(registry, 'chat_flood_rejected_total', 'Inbound lines refused by flood control', () => counters.floodRejected);
   const depth = new Histogram({ name: 'chat_queue_depth', help: 'Recipient queue depth in messages, every client sampled once per second', buckets: DEPTH_BUCKETS, registers: [registry] });
@@ -81,8 +82,9 @@ export function buildRegistry(ctx: ChatContext): { registry: Registry; stop: () 
 }
 
 /** Serves GET /metrics on host:port (loopback unless told otherwise). Anything else is 404. */
-export async function startMetrics(ctx: ChatContext, host: string, port: number): Promise<MetricsServer> {
-  const { registry, stop } = buildRegistry(ctx);
+export async function startMetrics(ctx: ChatContext, config: Pick<ServerConfig, 'overflow' | 'metricsHost' | 'metricsPort'>): Promise<MetricsServer> {
+  const { metricsHost: host, metricsPort: port } = config;
+  const { registry, stop } = buildRegistry(ctx, config);
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found. Try /metrics\n');

@@ -3,9 +3,11 @@ import { Counters } from '../core/counters.js';
 import { DEFAULTS } from '../core/limits.js';
 import { DemoAccounts, OpenAccounts, type AccountStore } from '../core/accounts.js';
 import type { Logger } from '../core/log.js';
-import type { ChatContext } from '../protocols/context.js';
-import type { Transport } from '../core/transport.js';
-import { TextSession } from '../protocols/text/session.js';
+import type { ChatContext } from '../core/context.js';
+import { monotonicMs } from '../core/clock.js';
+import { LocalClaims } from '../core/name-claims.js';
+import { VerifyQueue } from '../core/verify-queue.js';
+import { textProtocol } from '../protocols/text/protocol.js';
 import { Listeners } from '../net/listeners.js';
 import { listenTls, loadTlsCredentials } from '../net/tls.js';
 import { AuthThrottle } from '../core/throttle.js';
@@ -16,6 +18,7 @@ import { startMetrics, type MetricsServer } from './metrics.js';
 /** A running chat server: the hub, its listeners and counters. Used by the CLI, simulate and tests. */
 export interface ChatServer {
   readonly ctx: ChatContext;
+  readonly config: ServerConfig;
   readonly listeners: Listeners;
   /** The bound plain-TCP port. */
   readonly port: number;
@@ -47,9 +50,13 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const ctx: ChatContext = {
     hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs }),
     accounts: accounts ?? (await loadAccounts(config, log)),
-    config,
+    claims: new LocalClaims(),
+    verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }),
+    settings: config,
     log,
     counters,
+    clock: monotonicMs,
+    startedAt: monotonicMs(),
     throttle: new AuthThrottle({
       failuresPerWindow: config.authFailures,
       windowMs: config.authWindowMs,
@@ -63,8 +70,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     counters,
     log,
   );
-  const factory = (transport: Transport) => new TextSession(transport, ctx);
-  const port = await listeners.listenTcp(config.host, config.port, factory);
+  const text = textProtocol(ctx, config);
+  const port = await listeners.listenTcp(config.host, config.port, text);
   let tlsPort: number | undefined;
   if (tlsCredentials !== undefined) {
     const tlsOptions = {
@@ -75,7 +82,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       maxConnections: config.maxClients,
     };
     try {
-      tlsPort = await listenTls(listeners, tlsOptions, factory, log);
+      tlsPort = await listenTls(listeners, tlsOptions, text, log);
     } catch (err: unknown) {
       // The plain listener is already up; close it so a failed start does not leave the process serving.
       await listeners.shutdown();
@@ -85,7 +92,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {
     try {
-      metrics = await startMetrics(ctx, config.metricsHost, config.metricsPort);
+      metrics = await startMetrics(ctx, config);
     } catch (err: unknown) {
       await listeners.shutdown();
       throw err;
@@ -94,6 +101,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const stopStats = startStatsLog(ctx, config.statsIntervalS);
   return {
     ctx,
+    config,
     listeners,
     port,
     tlsPort,

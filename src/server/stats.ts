@@ -1,4 +1,4 @@
-import type { ChatContext } from '../protocols/context.js';
+import type { ChatContext } from '../core/context.js';
 
 /** One sample of the server-wide flow figures; rates are per second over the last interval. */
 export interface StatsSample {

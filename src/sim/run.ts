@@ -153,7 +153,7 @@ export async function runSimulation(o: SimOptions, onProgress?: (p: SimProgress)
         a.latencyCount++;
         a.all.push(latency);
       });
-      const session = new TextSession(transport, server.ctx);
+      const session = new TextSession(transport, server.ctx, server.config);
       transport.session = session;
       session.data(Buffer.from(`${name}\nsim\n`));
       clients.push({ cls, name, transport, session, droppedBase: 0 });

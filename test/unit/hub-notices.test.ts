@@ -8,7 +8,13 @@ import { textRenderer } from '../../src/protocols/text/render.js';
 function member(name: string): Member & { chunks: string[] } {
   const chunks: string[] = [];
   const outbox = { push: (b: Buffer) => (chunks.push(b.toString()), true) } as unknown as Outbox;
-  return { name, renderer: textRenderer, outbox, room: '', chunks };
+  return { name, renderer: textRenderer, outbox, rooms: new Set(), chunks };
+}
+
+/** A login as the core does it: presence, then the default room. */
+function login(hub: Hub, m: Member): void {
+  hub.add(m);
+  hub.join(m, hub.defaultRoom, 'login');
 }
 
 const lines = (m: { chunks: string[] }) => m.chunks.join('').split('\n').filter((l) => l !== '');
@@ -16,10 +22,10 @@ const lines = (m: { chunks: string[] }) => m.chunks.join('').split('\n').filter(
 test('a crowd arriving: each member gets the held notices as ONE chunk, only those after their own arrival', () => {
   const hub = new Hub({ noticeDelayMs: 1000 });
   const first = member('first');
-  hub.add(first);
+  login(hub, first);
   hub.flushNotices();
   const crowd = Array.from({ length: 5 }, (_, i) => member(`u${i}`));
-  for (const m of crowd) hub.add(m);
+  for (const m of crowd) login(hub, m);
   assert.deepEqual(first.chunks, [], 'held, not sent yet');
   hub.flushNotices();
   assert.equal(first.chunks.length, 1, 'one chunk for five notices');
@@ -34,11 +40,11 @@ test('a crowd arriving: each member gets the held notices as ONE chunk, only tho
 test('held notices never overtake: a message, a private message and a move send them first', () => {
   const hub = new Hub({ noticeDelayMs: 1000 });
   const [a, b, c] = [member('a'), member('b'), member('c')];
-  hub.add(a);
-  hub.add(b);
-  hub.say(b, 'hi');
+  login(hub, a);
+  login(hub, b);
+  hub.say(b, 'lobby', 'hi');
   assert.deepEqual(lines(a), ['b joined the chat.', 'b: hi']);
-  hub.add(c);
+  login(hub, c);
   hub.whisper(b, 'a', 'psst');
   assert.deepEqual(lines(a).slice(2), ['c joined the chat.', '[PRIVATE] b: psst']);
   hub.remove(c);
@@ -52,8 +58,8 @@ test('held notices never overtake: a message, a private message and a move send 
 test('the timer sends held notices by itself', async () => {
   const hub = new Hub({ noticeDelayMs: 5 });
   const [a, b] = [member('a'), member('b')];
-  hub.add(a);
-  hub.add(b);
+  login(hub, a);
+  login(hub, b);
   while (a.chunks.length === 0) await new Promise((r) => setTimeout(r, 5));
   assert.deepEqual(lines(a), ['b joined the chat.']);
 });
@@ -61,8 +67,8 @@ test('the timer sends held notices by itself', async () => {
 test('--notice-delay 0 sends every notice at once, as the seed does', () => {
   const hub = new Hub({ noticeDelayMs: 0 });
   const [a, b] = [member('a'), member('b')];
-  hub.add(a);
-  hub.add(b);
+  login(hub, a);
+  login(hub, b);
   hub.remove(b);
   assert.deepEqual(a.chunks, ['b joined the chat.\n', 'b left the chat.\n']);
 });
@@ -70,7 +76,7 @@ test('--notice-delay 0 sends every notice at once, as the seed does', () => {
 test('rooms over --announce-limit stay quiet, batched or not', () => {
   const hub = new Hub({ noticeDelayMs: 1000, announceLimit: 2 });
   const ms = Array.from({ length: 4 }, (_, i) => member(`m${i}`));
-  for (const m of ms) hub.add(m);
+  for (const m of ms) login(hub, m);
   hub.flushNotices();
   assert.deepEqual(lines(ms[0]!), ['m1 joined the chat.']);
 });

@@ -108,7 +108,7 @@ async function withServer(fn: (server: ChatServer, rec: ReturnType<typeof record
 let nextPort = 1;
 function open(server: ChatServer, ip = '192.0.2.1'): FakeTransport {
   const t = new FakeTransport(ip, nextPort++);
-  t.session = new TextSession(t, server.ctx);
+  t.session = new TextSession(t, server.ctx, server.config);
   return t;
 }
 
@@ -349,9 +349,9 @@ test('an exception while handling one line: that user gets [SERVER] Internal err
     const b = await login(server, 'user2');
     const hub = server.ctx.hub;
     const say = hub.say.bind(hub);
-    hub.say = (from, text) => {
+    hub.say = (from, room, text) => {
       if (text === 'boom') throw new Error('injected failure');
-      say(from, text);
+      return say(from, room, text);
     };
     a.session.data(Buffer.from('boom\nstill here\n'));
     await settle();

@@ -1,10 +1,13 @@
-import { nameProblem } from '../../core/names.js';
+import * as actions from '../../core/actions.js';
 import { DEFAULTS } from '../../core/limits.js';
-import type { TextSession } from './session.js';
+import type { ChatMember } from '../../core/member.js';
+import { FLOW_COMMANDS } from './commands-flow.js';
+import { currentRoom, echo, pageArg, pageNote, reply } from './reply.js';
 
 /**
- * The `/command` table of the text protocol: one gate (runCommand) looks commands up, checks the
- * admin flag and hands over the rest of the line. Add a command by adding an entry; /help lists it.
+ * The `/command` table of the text protocol: a parser onto src/core/actions.ts, and the renderer
+ * of their results as `[SERVER]` lines. One gate (runCommand) looks commands up, checks the admin
+ * flag and hands over the rest of the line. Add a command by adding an entry; /help lists it.
  */
 export interface TextCommand {
   /** Shown by /help, e.g. `/join <room>`. */
@@ -12,85 +15,101 @@ export interface TextCommand {
   readonly help: string;
   /** Only admin accounts may run it (and only they see it in /help). */
   readonly admin?: boolean;
-  run(session: TextSession, arg: string): void;
+  run(m: ChatMember, arg: string): void;
 }
 
-const COMMANDS = new Map<string, TextCommand>();
-
-/** Registers commands; called at module load by each command file. */
-export function defineCommands(table: Record<string, TextCommand>): void {
-  for (const [name, cmd] of Object.entries(table)) COMMANDS.set(name, cmd);
+function roomsText(rooms: readonly string[]): string {
+  return rooms.length === 0 ? 'no room' : rooms.join(' ');
 }
 
-/** Runs one `/...` line. Unknown commands get a notice; nothing starting with `/` is ever broadcast. */
-export function runCommand(session: TextSession, line: string): void {
-  const space = line.indexOf(' ');
-  const name = (space === -1 ? line.slice(1) : line.slice(1, space)).toLowerCase();
-  const arg = space === -1 ? '' : line.slice(space + 1).trim();
-  const cmd = COMMANDS.get(name);
-  if (!cmd || (cmd.admin && !session.admin)) {
-    if (cmd) return session.notice(`/${name} is for admins only.`);
-    return session.notice(`Unknown command /${name.slice(0, 32)}. Type /help.`);
-  }
-  cmd.run(session, arg);
-}
-
-defineCommands({
+const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   help: {
     usage: '/help',
     help: 'this list',
-    run(s) {
-      s.notice('Commands:');
-      for (const cmd of COMMANDS.values()) if (!cmd.admin || s.admin) s.notice(`  ${cmd.usage.padEnd(16)} ${cmd.help}`);
-      s.notice('  @user message    private message');
-      s.notice("  exit             leave (same as /quit)");
+    run(m) {
+      const lines = ['Commands:'];
+      for (const cmd of COMMANDS.values()) if (!cmd.admin || m.admin) lines.push(`  ${cmd.usage.padEnd(16)} ${cmd.help}`);
+      lines.push('  @user message    private message', '  exit             leave (same as /quit)');
+      reply(m, ...lines);
     },
   },
   who: {
     usage: '/who',
-    help: 'who is online, and in which room',
-    run(s) {
-      const list = s.ctx.hub.who();
-      s.notice(`Online (${list.length}): ${list.map((u) => `${u.name} (${u.room})`).join(', ')}`);
+    help: 'who is online, and in which room (/who 2: the second page)',
+    run(m, arg) {
+      const page = pageArg(arg);
+      if (page === undefined) return reply(m, 'Use: /who or /who <page>');
+      const p = actions.who(m, page);
+      reply(m, `Online (${p.total}): ${p.items.map((u) => `${u.name} (${roomsText(u.rooms)})`).join(', ')}${pageNote(p, '/who')}`);
     },
   },
   rooms: {
     usage: '/rooms',
-    help: 'rooms and how many are in each',
-    run(s) {
-      const list = s.ctx.hub.roomList();
-      s.notice(`Rooms (${list.length}): ${list.map((r) => `${r.room} (${r.count})`).join(', ')}`);
+    help: 'rooms and how many are in each (/rooms 2: the second page)',
+    run(m, arg) {
+      const page = pageArg(arg);
+      if (page === undefined) return reply(m, 'Use: /rooms or /rooms <page>');
+      const p = actions.rooms(m, page);
+      reply(m, `Rooms (${p.total}): ${p.items.map((r) => `${r.room} (${r.count})`).join(', ')}${pageNote(p, '/rooms')}`);
     },
   },
   join: {
     usage: '/join <room>',
     help: 'move to a room (created on first use)',
-    run(s, arg) {
+    run(m, arg) {
+      if (arg === '' || arg === '#') return reply(m, 'Use: /join <room>');
+      const result = actions.move(m, arg);
       const room = arg.startsWith('#') ? arg.slice(1) : arg;
-      if (room === '') return s.notice('Use: /join <room>');
-      if (nameProblem(room, DEFAULTS.roomMaxLength) !== null) return s.notice(`Invalid room name: room names are 1-32 letters, digits, _ or -.`);
-      const result = s.ctx.hub.move(s, room);
-      if (result === 'same-room') return s.notice(`You are already in room ${room}.`);
-      if (result === 'too-many-rooms') return s.notice('Too many rooms exist; join an existing one (see /rooms).');
-      s.notice(`You are now in room ${room}.`);
+      switch (result) {
+        case 'invalid-name':
+          return reply(m, `Invalid room name: room names are 1-${DEFAULTS.roomMaxLength} letters, digits, _ or -.`);
+        case 'same-room':
+          return reply(m, `You are already in room ${room}.`);
+        case 'too-many-rooms':
+          return reply(m, 'Too many rooms exist; join an existing one (see /rooms).');
+        case 'moved':
+          return reply(m, `You are now in room ${room}.`);
+      }
+    },
+  },
+  topic: {
+    usage: '/topic <text>',
+    help: "set your room's topic (/topic alone shows it, /topic - clears it)",
+    run(m, arg) {
+      const room = currentRoom(m);
+      if (arg === '') {
+        const t = actions.topic(m, room);
+        return reply(m, t === undefined ? `No topic is set in ${room}.` : `Topic of ${room}: ${t.text} (set by ${t.by} at ${new Date(t.at).toISOString().slice(0, 19).replace('T', ' ')} UTC)`);
+      }
+      // The [TOPIC] line to the whole room, the setter included, is the confirmation.
+      actions.setTopic(m, room, arg === '-' ? '' : arg);
     },
   },
   me: {
     usage: '/me <action>',
     help: 'an action, e.g. /me waves',
-    run(s, arg) {
-      if (arg === '') return s.notice('Use: /me <action>');
-      s.messagesIn++;
-      s.ctx.counters.messagesIn++;
-      s.ctx.hub.act(s, arg);
-      s.ctx.log.message('ACTION', `${s.name} ${arg}`, { user: s.name, room: s.room });
+    run(m, arg) {
+      if (actions.act(m, currentRoom(m), arg) === 'empty') reply(m, 'Use: /me <action>');
     },
   },
   quit: {
     usage: '/quit',
     help: 'leave the chat',
-    run(s) {
-      s.quit('CLIENT_EXIT');
+    run(m) {
+      actions.quit(m);
     },
   },
-});
+};
+
+const COMMANDS: ReadonlyMap<string, TextCommand> = new Map(Object.entries({ ...BASIC_COMMANDS, ...FLOW_COMMANDS }));
+
+/** Runs one `/...` line. Unknown commands get a notice; nothing starting with `/` is ever broadcast. */
+export function runCommand(m: ChatMember, line: string): void {
+  const space = line.indexOf(' ');
+  const typed = space === -1 ? line.slice(1) : line.slice(1, space);
+  const arg = space === -1 ? '' : line.slice(space + 1).trim();
+  const cmd = COMMANDS.get(typed.toLowerCase());
+  if (cmd === undefined) return reply(m, `Unknown command /${echo(typed)}. Type /help.`);
+  if (cmd.admin === true && !m.admin) return reply(m, `/${typed.toLowerCase()} is for admins only.`);
+  cmd.run(m, arg);
+}

@@ -1,4 +1,7 @@
 import type { ChatEvent, Renderer } from '../../core/events.js';
+import { DEFAULTS } from '../../core/limits.js';
+import type { RefusalCode } from '../../core/transport.js';
+import { seconds } from '../../core/member.js';
 
 /**
  * Hub events -> the seed's line protocol (docs/PROTOCOL.md). Every line ends in LF; the hub renders
@@ -16,21 +19,21 @@ export function textLine(event: ChatEvent): string {
       return event.how === 'login' ? `${event.user} joined the chat.\n` : `${event.user} joined room ${event.room}.\n`;
     case 'left':
       return event.how === 'logout' ? `${event.user} left the chat.\n` : `${event.user} left room ${event.room}.\n`;
+    case 'topic':
+      return event.text === '' ? `[TOPIC] ${event.by} cleared the topic of ${event.room}.\n` : `[TOPIC] ${event.by} set the topic of ${event.room}: ${event.text}\n`;
     case 'notice':
+    case 'closing':
       return `[SERVER] ${event.text}\n`;
   }
 }
 
+/** Every render is one or more whole LF-terminated lines, so renders concatenate safely. */
 export const textRenderer: Renderer = {
+  id: 'text',
   render(event: ChatEvent): Buffer {
     return Buffer.from(textLine(event), 'utf8');
   },
 };
-
-/** `1 second`, `30 seconds`. */
-export function seconds(n: number): string {
-  return `${n} second${n === 1 ? '' : 's'}`;
-}
 
 /**
  * Server lines outside the event model: the login exchange (the first five byte for byte as the
@@ -42,8 +45,14 @@ export const LOGIN = {
   welcome: (user: string) => Buffer.from(`Welcome ${user}! Type 'exit' to leave.\n`),
   invalid: Buffer.from('Invalid credentials. Connection closed.\n'),
   duplicate: Buffer.from('Username already logged in. Connection closed.\n'),
-  badName: (problem: string) => Buffer.from(`Invalid username: ${problem} Usernames are 1-32 letters, digits, _ or -.\n`),
+  badName: (problem: string) => Buffer.from(`Invalid username: ${problem} Usernames are 1-${DEFAULTS.nameMaxLength} letters, digits, _ or -.\n`),
   badNameFinal: (problem: string) => Buffer.from(`Invalid username: ${problem} Connection closed.\n`),
   timedOut: Buffer.from('Login timed out. Connection closed.\n'),
   throttled: (waitS: number) => Buffer.from(`Too many failed logins. Try again in ${seconds(waitS)}. Connection closed.\n`),
 } as const;
+
+/** What the listener sends before closing a connection it refuses at accept time. */
+export const REFUSALS: Readonly<Record<RefusalCode, Buffer>> = {
+  SERVER_FULL: Buffer.from('[SERVER] Server full, try again later. Connection closed.\n'),
+  TOO_MANY_FROM_IP: Buffer.from('[SERVER] Too many connections from your address. Connection closed.\n'),
+};

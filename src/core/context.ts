@@ -1,0 +1,34 @@
+import type { Hub } from './hub.js';
+import type { AccountStore } from './accounts.js';
+import type { Logger } from './log.js';
+import type { Counters } from './counters.js';
+import type { AuthThrottle } from './throttle.js';
+import type { VerifyQueue } from './verify-queue.js';
+import type { NameClaims } from './name-claims.js';
+import type { Clock } from './clock.js';
+import type { ChatMember, MemberSettings } from './member.js';
+
+/**
+ * The shared chat state every protocol session works on: built once per server by
+ * src/server/server.ts, passed to each protocol's session factory. Holds no protocol's settings
+ * (each protocol takes its own as an argument) and not the server's config.
+ */
+export interface ChatContext {
+  readonly hub: Hub<ChatMember>;
+  readonly accounts: AccountStore;
+  /** The duplicate-login rule (src/core/name-claims.ts). */
+  readonly claims: NameClaims;
+  /** Bounds password checks in flight, per address and in total. */
+  readonly verifier: VerifyQueue;
+  /** Failed logins per address, shared by every connection and listener so reconnecting does not reset it. */
+  readonly throttle: AuthThrottle;
+  /** Per-member limits: outbox, flood control, idle timeout, per-user send delays. */
+  readonly settings: MemberSettings;
+  readonly log: Logger;
+  readonly counters: Counters;
+  /** Monotonic clock (uptime, timers); the hub has its own wall clock for stamps. */
+  readonly clock: Clock;
+  readonly startedAt: number;
+  /** Set at shutdown: no login completes, input is ignored, every close is logged as SHUTDOWN. */
+  shuttingDown: boolean;
+}
