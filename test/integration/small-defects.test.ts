@@ -1,0 +1,105 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startServer } from '../helpers/server.js';
+
+/**
+ * Regression tests for input checks of the client, bench and simulate command lines: each bad
+ * input fails early with one clear line and the documented exit status, and garbage of every kind
+ * is refused the same way. Everything runs as real processes.
+ */
+
+const CLIENT_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'client', 'main.js');
+
+interface Run { code: number | null; stdout: string; stderr: string }
+
+/** Runs `node main args...` to its exit; a process still running after `timeoutMs` is killed (code null). */
+function run(main: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<Run> {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const k of ['CHAT_PASSWORD', 'CHAT_HOST', 'CHAT_PORT']) delete base[k];
+  const p = spawn(process.execPath, [main, ...args], { env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  p.stdin.on('error', () => {});
+  p.stdin.end();
+  let stdout = '';
+  let stderr = '';
+  p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+  // 'close' rather than 'exit': by then both output pipes have been read to their end.
+  return once(p, 'close').then(([code]) => {
+    clearTimeout(timer);
+    return { code: code as number | null, stdout, stderr };
+  });
+}
+
+/** The lines of `text` (without the final empty one after the last LF). */
+function lines(text: string): string[] {
+  return text.split('\n').slice(0, -1);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'small-defects-'));
+const servers: Server[] = [];
+
+after(() => {
+  for (const s of servers) s.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A listening socket that never speaks and counts who connects: where the client must not go. */
+async function silentListener(): Promise<{ port: number; connections: () => number }> {
+  let n = 0;
+  const srv = createServer((sock) => { n++; sock.on('error', () => {}); });
+  servers.push(srv);
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  return { port: (srv.address() as AddressInfo).port, connections: () => n };
+}
+
+// ---- chat-client --user ------------------------------------------------------------------------
+
+const BAD_NAMES = [
+  'bad name', 'x'.repeat(33), 'é', 'user1!', 'a.b', 'a/b', 'a\u001b[2Jb', 'a\u009b31mb', 'tab\there', 'line\nbreak', 'cr\rx',
+  '名前', '😀', 'user1 user2', "'; DROP TABLE users; --",
+];
+
+test('chat-client refuses an invalid --user with one line and exit 2, without connecting', async () => {
+  const target = await silentListener();
+  for (const name of BAD_NAMES) {
+    const r = await run(CLIENT_MAIN, ['--port', String(target.port), '--user', name], { CHAT_PASSWORD: 'x' }, 10_000);
+    const what = JSON.stringify(name);
+    assert.equal(r.code, 2, `${what}: exit code; stderr:\n${r.stderr}`);
+    assert.deepEqual(lines(r.stderr), [
+      `chat-client: --user: ${name.length > 32 ? 'Name is longer than 32 characters.' : 'Name may contain only letters, digits, _ and -.'}`,
+      "Try 'chat-client --help'.",
+    ], what);
+    assert.equal(r.stdout, '', what);
+  }
+  assert.equal(target.connections(), 0, 'the client never connected');
+});
+
+test('chat-client: --user is trimmed and checked as the server does; the server still decides on valid names', async () => {
+  const server = await startServer();
+  try {
+    const ok = await run(CLIENT_MAIN, ['--port', String(server.port), '--user', ' user1 '], { CHAT_PASSWORD: 'user1p' }, 10_000);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /^Welcome user1! Type 'exit' to leave\.\n/);
+    // 32 characters passes the local check, so the login reaches the server, which refuses it.
+    const long = await run(CLIENT_MAIN, ['--port', String(server.port), '--user', 'x'.repeat(32)], { CHAT_PASSWORD: 'nope' }, 10_000);
+    assert.equal(long.code, 1, long.stderr);
+    assert.match(long.stderr, /Invalid credentials\. Connection closed\./);
+    for (const blank of ['', '   ']) {
+      const r = await run(CLIENT_MAIN, ['--port', String(server.port), '--user', blank], {}, 10_000);
+      assert.equal(r.code, 2);
+      assert.equal(lines(r.stderr)[0], 'chat-client: --user must not be empty.');
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
