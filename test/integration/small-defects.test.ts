@@ -7,7 +7,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer } from '../helpers/server.js';
+import { SERVER_MAIN, startServer } from '../helpers/server.js';
 
 /**
  * Regression tests for input checks of the client, bench and simulate command lines: each bad
@@ -61,6 +61,17 @@ async function silentListener(): Promise<{ port: number; connections: () => numb
   return { port: (srv.address() as AddressInfo).port, connections: () => n };
 }
 
+/** A loopback port nothing listens on: connections to it are refused. */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as AddressInfo;
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
 // ---- chat-client --user ------------------------------------------------------------------------
 
 const BAD_NAMES = [
@@ -101,5 +112,56 @@ test('chat-client: --user is trimmed and checked as the server does; the server 
   } finally {
     await server.stop();
   }
+});
+
+// ---- chat-server bench: number options ---------------------------------------------------------
+
+/** Runs bench so that, were an option wrongly accepted, the run fails fast instead of loading a server. */
+function bench(args: string[]): Promise<Run> {
+  return run(SERVER_MAIN, ['bench', ...args, '--no-save', '--workers', '1']);
+}
+
+const BAD_LISTS = ['5,,6', ',5', '5,', ',', '', ' ', '5,x', '5, ,6', '1.5', '5,1.5', '1e3', '0x10', '-1', '+5', '5;6', '5 6',
+  'Infinity', 'NaN', '0', '1,0', Array(51).fill('1').join(','), '٣', '5\n6'];
+
+test('bench: a malformed --clients or --steps list is refused, naming the option, with exit 2', async () => {
+  const refused = `tcp://127.0.0.1:${await closedPort()}`;
+  for (const [scenario, flag, max] of [['room', '--clients', '100000'], ['firehose', '--steps', '10000000']] as const) {
+    for (const value of [...BAD_LISTS, max === '100000' ? '100001' : '10000001']) {
+      const r = await bench([scenario, '--target', refused, flag, value, '--duration', '0.1', '--step-duration', '0.1', '--warmup', '0']);
+      const what = `${flag} ${JSON.stringify(value)}`;
+      assert.equal(r.code, 2, `${what}: exit code; stderr:\n${r.stderr}`);
+      assert.deepEqual(lines(r.stderr), [`chat-server bench: ${flag} wants 1 to 50 comma-separated whole numbers from 1 to ${max}, got ${JSON.stringify(value)}`], what);
+      assert.equal(r.stdout, '', what);
+    }
+  }
+});
+
+test('bench: single number options refuse empty, non-decimal and, where whole, fractional values', async () => {
+  const refused = `tcp://127.0.0.1:${await closedPort()}`;
+  const cases: Array<[string, string, string]> = [
+    ['--drain', '', 'a number from 0 to 600'],
+    ['--warmup', ' ', 'a number from 0 to 600'],
+    ['--rate', '0x10', 'a number from 0.1 to 10000000'],
+    ['--duration', '1e1', 'a number from 0.1 to 3600'],
+    ['--max-p99', 'Infinity', 'a number from 0 to 600000'],
+    ['--workers', '1.5', 'a whole number from 1 to 64'],
+    ['--concurrency', '', 'a whole number from 1 to 100000'],
+    ['--rooms', ' ', 'a whole number from 0 to 100000'],
+    ['--count', '1e3', 'a whole number from 1 to 100000000'],
+    ['--senders', '-1', 'a whole number from 1 to 100000'],
+  ];
+  for (const [flag, value, wants] of cases) {
+    const r = await bench(['room', '--target', refused, flag, value]);
+    assert.equal(r.code, 2, `${flag} ${JSON.stringify(value)}: exit code; stderr:\n${r.stderr}`);
+    assert.deepEqual(lines(r.stderr), [`chat-server bench: ${flag} wants ${wants}, got ${JSON.stringify(value)}`]);
+  }
+});
+
+test('bench: a well-formed list with spaces around its items still runs one point per count', async () => {
+  const r = await bench(['room', '--target', 'reference', '--clients', ' 3, 4 ', '--rate', '20', '--duration', '0.5', '--warmup', '0', '--drain', '5', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const points = (JSON.parse(r.stdout) as { result: { points: Array<{ clients: number }> } }).result.points;
+  assert.deepEqual(points.map((p) => p.clients), [3, 4]);
 });
 
