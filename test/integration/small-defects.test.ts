@@ -165,3 +165,35 @@ test('bench: a well-formed list with spaces around its items still runs one poin
   assert.deepEqual(points.map((p) => p.clients), [3, 4]);
 });
 
+// ---- chat-server bench: no client logged in -------------------------------------------------------
+
+test('bench exits 1 with one clear line when no client can log in (wrong password, refusing target)', async () => {
+  const server = await startServer();
+  const refused = `tcp://127.0.0.1:${await closedPort()}`;
+  try {
+    const wrongPass = `tcp://127.0.0.1:${server.port}`;
+    const runs: Array<[string, string[], RegExp]> = [
+      [wrongPass, ['room', '--clients', '3', '--pass-pattern', 'wrong{i}'], /first failure: client \d+: Invalid credentials\. Connection closed\.$/],
+      [refused, ['room', '--clients', '2'], /first failure: client \d+: connect ECONNREFUSED /],
+      [refused, ['firehose', '--clients', '2', '--steps', '10'], /first failure: client \d+: connect ECONNREFUSED /],
+      [refused, ['idle', '--clients', '2'], /first failure: client \d+: connect ECONNREFUSED /],
+      [refused, ['logins', '--concurrency', '2', '--count', '4'], /first failure: client \d+: connect ECONNREFUSED /],
+    ];
+    for (const [target, args, why] of runs) {
+      const r = await bench([...args, '--target', target, '--duration', '1', '--step-duration', '0.5', '--warmup', '0', '--json']);
+      const what = `bench ${args.join(' ')} --target ${target}`;
+      assert.equal(r.code, 1, `${what}: exit code; stderr:\n${r.stderr}`);
+      const errLines = lines(r.stderr);
+      assert.equal(errLines.length, 1, `${what}: one line on stderr:\n${r.stderr}`);
+      assert.ok(errLines[0]!.startsWith(`chat-server bench: no client could log in to ${target}; `), `${what}: ${errLines[0]}`);
+      assert.match(errLines[0]!, why, what);
+      assert.equal(r.stdout, '', `${what}: no report for a run that measured nothing`);
+    }
+    const cmp = await bench(['compare', 'room', '--target', 'reference', '--target', refused, '--clients', '2', '--duration', '0.3', '--warmup', '0', '--drain', '2']);
+    assert.equal(cmp.code, 1, cmp.stderr);
+    assert.match(cmp.stderr, new RegExp(`^chat-server bench: no client could log in to ${refused}; `, 'm'));
+  } finally {
+    await server.stop();
+  }
+});
+
