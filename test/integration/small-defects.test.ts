@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -197,3 +197,69 @@ test('bench exits 1 with one clear line when no client can log in (wrong passwor
   }
 });
 
+// ---- chat-server simulate --out ------------------------------------------------------------------
+
+/** A short simulation: were --out wrongly accepted, the run would end quickly and show it. */
+function simulate(out: string): Promise<Run> {
+  return run(SERVER_MAIN, ['simulate', '--fast', '2', '--slow', '0', '--frozen', '0', '--duration', '1', '--out', out]);
+}
+
+/** A directory this process cannot write to, or null (root may write anywhere that is not read-only). */
+function unwritableDir(): string | null {
+  const dir = join(tmp, 'read-only');
+  mkdirSync(dir);
+  chmodSync(dir, 0o555);
+  for (const candidate of [dir, '/proc/sys']) {
+    try {
+      accessSync(candidate, constants.W_OK);
+    } catch {
+      return candidate;
+    }
+  }
+  return null;
+}
+
+test('simulate checks --out before running: extension, directory, writability; one line, exit 2', async (t) => {
+  const file = join(tmp, 'a-file');
+  writeFileSync(file, 'x');
+  const aDir = join(tmp, 'is-a-dir.svg');
+  mkdirSync(aDir);
+  const ro = unwritableDir();
+  const cases: Array<[string, string]> = [
+    [join(tmp, 'chart.png'), 'must end in .svg or .html (the chart formats simulate writes), got'],
+    [join(tmp, 'chart'), 'must end in .svg or .html'],
+    [join(tmp, 'chart.svg.txt'), 'must end in .svg or .html'],
+    [join(tmp, 'chart.json'), 'must end in .svg or .html'],
+    [join(tmp, 'chart.csv'), 'must end in .svg or .html'],
+    ['', 'must end in .svg or .html'],
+    [join(tmp, '.svg'), 'must end in .svg or .html'],
+    [join(tmp, 'chart.svg\n'), 'must end in .svg or .html'],
+    [join(tmp, 'no-such-dir', 'chart.svg'), `directory ${JSON.stringify(join(tmp, 'no-such-dir'))} does not exist`],
+    [join(tmp, 'no', 'such', 'chart.html'), 'does not exist'],
+    [join(file, 'chart.svg'), `${JSON.stringify(file)} is not a directory`],
+    [join(file, 'deeper', 'chart.svg'), 'does not exist'],
+    [aDir, 'is a directory'],
+  ];
+  if (ro !== null) cases.push([join(ro, 'chart.svg'), `directory ${JSON.stringify(ro)} is not writable`]);
+  for (const [out, problem] of cases) {
+    const r = await simulate(out);
+    const what = `--out ${JSON.stringify(out)}`;
+    assert.equal(r.code, 2, `${what}: exit code; stderr:\n${r.stderr}`);
+    const errLines = lines(r.stderr);
+    assert.equal(errLines.length, 1, `${what}: one line on stderr:\n${r.stderr}`);
+    assert.ok(errLines[0]!.startsWith(`chat-server simulate: ${what}`) || errLines[0]!.startsWith('chat-server simulate: --out must end in'), `${what}: ${errLines[0]}`);
+    assert.ok(errLines[0]!.includes(problem), `${what}: ${errLines[0]}`);
+    assert.equal(r.stdout, '', `${what}: the simulation did not start`);
+  }
+  assert.deepEqual(readdirSync(tmp).sort(), ['a-file', 'is-a-dir.svg', 'read-only'], 'nothing was written');
+  if (ro === null) t.diagnostic('not checked: a directory this user cannot write to (root can write anywhere that is not read-only)');
+});
+
+test('simulate writes .html as a page and accepts the extension in any case', async () => {
+  const out = join(tmp, 'CHART.HTML');
+  const r = await simulate(out);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(existsSync(out));
+  assert.match(readFileSync(out, 'utf8'), /^<!doctype html>\n[\s\S]*<svg [\s\S]*<\/html>\n$/);
+  rmSync(out);
+});
