@@ -88,4 +88,5 @@ Scenarios:
 
 Each scenario prints a table (or JSON with --json), writes bench/results/<scenario>-<target>-<time>.json
 and shows progress on stderr when it is a terminal. \`chat-server bench <scenario> --help\` lists options.
-Exit status: 0 when the run completed (loss is reported, not an error), 1 on failure, 2 on bad usage.`;
+Exit status: 0 when the run completed (loss is reported, not an error), 1 on failure (also when no
+client could log in, e.g. a wrong --pass-pattern or a target that refuses), 2 on bad usage.`;

@@ -54,15 +54,33 @@ export function defaultsFor(s: Scenario): BenchOptions {
   return base;
 }
 
-function num(flag: string, v: string, min: number, max: number): number {
+/** Decimal notation only: Number() would also take '' and ' ' (as 0), hex, exponents and Infinity. */
+const DECIMAL = /^(\d+(\.\d*)?|\.\d+)$/;
+const WHOLE = /^\d+$/;
+
+/** `v` as a number when it matches `syntax` and lies in [min, max], else null. */
+function inRange(v: string, syntax: RegExp, min: number, max: number): number | null {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`${flag} wants a number from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return syntax.test(v) && n >= min && n <= max ? n : null;
+}
+
+function num(flag: string, v: string, min: number, max: number, whole = false): number {
+  const n = inRange(v, whole ? WHOLE : DECIMAL, min, max);
+  if (n === null) throw new UsageError(`${flag} wants a ${whole ? 'whole ' : ''}number from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return n;
 }
 
+function int(flag: string, v: string, min: number, max: number): number {
+  return num(flag, v, min, max, true);
+}
+
+/** A comma-separated list of whole numbers; every item must be one (spaces around items are fine). */
 function list(flag: string, v: string, min: number, max: number): number[] {
-  const out = v.split(',').filter((x) => x.trim() !== '').map((x) => Math.round(num(flag, x.trim(), min, max)));
-  if (out.length === 0 || out.length > 50) throw new UsageError(`${flag} wants 1 to 50 comma-separated numbers`);
+  const items = v.split(',');
+  const out = items.map((x) => inRange(x.trim(), WHOLE, min, max)).filter((n): n is number => n !== null);
+  if (out.length !== items.length || out.length > 50) {
+    throw new UsageError(`${flag} wants 1 to 50 comma-separated whole numbers from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  }
   return out;
 }
 
@@ -93,24 +111,24 @@ export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
       case '--clients': o.clients = list(arg, next(), 1, 100_000); break;
       case '--rate': o.rate = num(arg, next(), 0.1, 10_000_000); break;
       case '--duration': o.durationS = num(arg, next(), 0.1, 3600); break;
-      case '--workers': o.workers = Math.round(num(arg, next(), 1, 64)); break;
+      case '--workers': o.workers = int(arg, next(), 1, 64); break;
       case '--results-dir': o.resultsDir = next(); break;
       case '--user-pattern': o.userPattern = next(); break;
       case '--pass-pattern': o.passPattern = next(); break;
-      case '--server-pid': o.serverPid = Math.round(num(arg, next(), 1, 2 ** 31)); break;
+      case '--server-pid': o.serverPid = int(arg, next(), 1, 2 ** 31); break;
       case '--server-args': o.serverArgs.push(...words(next())); break;
       case '--node-args': o.nodeArgs.push(...words(next())); break;
       case '--drain': o.drainS = num(arg, next(), 0, 600); break;
-      case '--concurrency': o.concurrency = Math.round(num(arg, next(), 1, 100_000)); break;
+      case '--concurrency': o.concurrency = int(arg, next(), 1, 100_000); break;
       case '--channel': o.channel = next(); break;
       case '--login-timeout': o.loginTimeoutS = num(arg, next(), 1, 600); break;
-      case '--senders': o.senders = Math.round(num(arg, next(), 1, 100_000)); break;
+      case '--senders': o.senders = int(arg, next(), 1, 100_000); break;
       case '--steps': o.steps = list(arg, next(), 1, 10_000_000); break;
       case '--step-duration': o.stepDurationS = num(arg, next(), 0.1, 600); break;
       case '--warmup': o.warmupS = num(arg, next(), 0, 600); break;
       case '--max-p99': o.maxP99Ms = num(arg, next(), 0, 600_000); break;
-      case '--rooms': o.rooms = Math.round(num(arg, next(), 0, 100_000)); break;
-      case '--count': o.count = Math.round(num(arg, next(), 1, 100_000_000)); break;
+      case '--rooms': o.rooms = int(arg, next(), 0, 100_000); break;
+      case '--count': o.count = int(arg, next(), 1, 100_000_000); break;
       case '--svg': o.svg = next(); break;
       default: throw new UsageError(`unknown option ${arg} (see --help)`);
     }

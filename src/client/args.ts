@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { DEFAULTS } from '../core/limits.js';
+import { nameProblem } from '../core/names.js';
 
 export interface ClientOptions {
   readonly host: string;
@@ -32,7 +33,7 @@ at the end of input the client leaves the chat and exits.
 Options:
   --host HOST           server address (default ${DEFAULTS.host}, or env CHAT_HOST)
   --port PORT           server port (default ${DEFAULTS.port}, or env CHAT_PORT)
-  --user NAME           log in as NAME instead of asking
+  --user NAME           log in as NAME instead of asking (1-32 letters, digits, _ or -)
   --password-file FILE  read the password from the first line of FILE instead of asking
                         (env CHAT_PASSWORD also works; the file wins)
   --tls                 connect with TLS
@@ -132,7 +133,14 @@ export function parseClientArgs(argv: string[], env: NodeJS.ProcessEnv): ParsedA
     port = p;
   }
 
-  if (values.user !== undefined && values.user.trim() === '') return { kind: 'error', message: '--user must not be empty.' };
+  if (values.user !== undefined) {
+    const user = values.user.trim();
+    if (user === '') return { kind: 'error', message: '--user must not be empty.' };
+    // The server trims and checks the name with the same rule; a name it refuses would be sent
+    // again at every prompt until it hangs up, so refuse it here before connecting.
+    const problem = nameProblem(user);
+    if (problem !== null) return { kind: 'error', message: `--user: ${problem}` };
+  }
 
   let password = env['CHAT_PASSWORD'] || undefined;
   if (values['password-file'] !== undefined) {

@@ -1,3 +1,4 @@
+import { extname } from 'node:path';
 import type { CcMode, OverflowPolicy } from '../core/limits.js';
 
 /** Everything `chat-server simulate` can be told. */
@@ -78,12 +79,21 @@ const SPECS: readonly Spec[] = [
   { key: 'drainTimeoutS', flag: 'drain-timeout', arg: 'SECONDS', help: 'close clients whose socket makes no progress (0 = never)', kind: 'int', min: 0, max: 86_400 },
   { key: 'kernelBuffer', flag: 'kernel-buffer', arg: 'BYTES', help: 'simulated socket buffer per client', kind: 'int', min: 0, max: 1 << 30 },
   { key: 'seed', flag: 'seed', arg: 'N', help: 'random seed of the senders', kind: 'int', min: 0, max: 2 ** 31 - 1 },
-  { key: 'out', flag: 'out', arg: 'FILE', help: 'chart file: .svg, or .html for a page around it', kind: 'string' },
+  { key: 'out', flag: 'out', arg: 'FILE', help: 'chart file: .svg, or .html for a page around it (checked before the run)', kind: 'string' },
   { key: 'title', flag: 'title', arg: 'TEXT', help: 'chart title', kind: 'string' },
 ];
 
 export class SimUsageError extends Error {
   override readonly name = 'SimUsageError';
+}
+
+/** What simulate can write, by the --out file's extension (any case). */
+export type ChartFormat = 'svg' | 'html';
+const CHART_FORMATS: readonly ChartFormat[] = ['svg', 'html'];
+
+export function chartFormat(file: string): ChartFormat | null {
+  const ext = extname(file).slice(1).toLowerCase();
+  return CHART_FORMATS.find((f) => f === ext) ?? null;
 }
 
 export function simHelp(): string {
@@ -129,6 +139,9 @@ export function parseSimArgs(argv: readonly string[]): SimOptions | null {
   }
   if (opts.fast + opts.slow + opts.frozen + opts.limited === 0) throw new SimUsageError('no clients: give --fast, --slow, --frozen or --limited');
   if (opts.fast === 0 || opts.rate === 0) throw new SimUsageError('nobody sends: --fast and --rate must be above 0');
+  if (chartFormat(opts.out) === null) {
+    throw new SimUsageError(`--out must end in ${CHART_FORMATS.map((f) => `.${f}`).join(' or ')} (the chart formats simulate writes), got ${JSON.stringify(opts.out)}`);
+  }
   return opts;
 }
 

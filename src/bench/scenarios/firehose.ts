@@ -2,7 +2,7 @@ import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { FirehoseResult } from '../results.js';
 import { runBroadcast, warmUp } from './broadcast.js';
-import { loginProblems, loginRange, settle, withSession, type ScenarioRun } from './session.js';
+import { loginProblems, loginRange, requireLogins, settle, withSession, type ScenarioRun } from './session.js';
 
 /**
  * firehose: --clients (100) in one room, the first --senders (10) of them send; the offered rate
@@ -14,6 +14,7 @@ export async function runFirehose(targetSpec: string, o: BenchOptions, progress:
   const n = o.clients[0]!;
   return withSession(targetSpec, o, progress, n, async (s) => {
     const logins = await loginRange(s, 0, n, 0);
+    requireLogins(s, logins.ok, logins.errors);
     const problems = loginProblems(logins);
     await settle(s);
     const senders = Array.from({ length: Math.min(o.senders, n) }, (_, i) => i);

@@ -2,7 +2,7 @@ import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { IdleResult } from '../results.js';
 import { readRssKiB } from '../proc-stats.js';
-import { loginProblems, loginRange, settle, sleep, sum, withSession, type ScenarioRun } from './session.js';
+import { loginProblems, loginRange, requireLogins, settle, sleep, sum, withSession, type ScenarioRun } from './session.js';
 
 /**
  * idle: N connections log in and stay --duration seconds without sending. Reports how many are
@@ -17,6 +17,7 @@ export async function runIdle(targetSpec: string, o: BenchOptions, progress: Pro
     const pid = s.target.pid;
     const rssEmptyKiB = readRssKiB(pid);
     const logins = await loginRange(s, 0, n, o.rooms);
+    requireLogins(s, logins.ok, logins.errors);
     const problems = loginProblems(logins);
     await settle(s);
     const rssLoggedInKiB = readRssKiB(pid);

@@ -3,7 +3,7 @@ import type { Progress } from '../progress.js';
 import type { LoginsResult } from '../results.js';
 import { summarize } from '../latency-recorder.js';
 import { cpuPercent, readCpuMicros } from '../proc-stats.js';
-import { sum, withSession, type ScenarioRun } from './session.js';
+import { requireLogins, sum, withSession, type ScenarioRun } from './session.js';
 
 /**
  * logins: --concurrency sessions in flight, each looping connect → log in → `exit` (QUIT for Redis)
@@ -35,6 +35,7 @@ export async function runLogins(targetSpec: string, o: BenchOptions, progress: P
       generatorCpuPct: Math.round(((s.pool.cpuMicros() - cpu0) / 1000 / wallMs) * 1000) / 10,
       serverCpuPct: cpuPercent(srv0, readCpuMicros(s.target.pid), wallMs),
     };
+    requireLogins(s, ok, result.errors);
     const problems: string[] = [];
     if (result.failed > 0) problems.push(`${result.failed} logins failed: ${result.errors.join('; ')}`);
     if (result.notClosed > 0) problems.push(`${result.notClosed} sessions were not closed by the server after exit`);

@@ -2,7 +2,7 @@ import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { RoomResult } from '../results.js';
 import { broadcastProblems, runBroadcast, warmUp } from './broadcast.js';
-import { loginProblems, loginRange, settle, withSession, type ScenarioRun } from './session.js';
+import { loginProblems, loginRange, requireLogins, settle, withSession, type ScenarioRun } from './session.js';
 
 /**
  * room: N clients log in and sit in one room; every client sends, together --rate messages/s,
@@ -20,6 +20,7 @@ export async function runRoom(targetSpec: string, o: BenchOptions, progress: Pro
       const logins = await loginRange(s, have, n, 0);
       have = n;
       inRoom += logins.ok;
+      requireLogins(s, inRoom, logins.errors);
       problems.push(...loginProblems(logins));
       await settle(s);
       const ids = Array.from({ length: n }, (_, i) => i);

@@ -70,6 +70,15 @@ export async function withSession<R>(
   }
 }
 
+/**
+ * Fails the run when not one client logged in (a wrong --pass-pattern, a target that refuses): there
+ * is nothing to measure, and a report of zeros must not pass for a result with exit status 0.
+ */
+export function requireLogins(s: Session, ok: number, errors: string[]): void {
+  if (ok > 0) return;
+  throw new Error(`no client could log in to ${s.target.name}; first failure: ${errors[0] ?? 'none reported'}`);
+}
+
 export function loginProblems(l: LoginSummary): string[] {
   return l.failed > 0 ? [`${l.failed} of ${l.attempted} logins failed: ${l.errors.join('; ')}`] : [];
 }
