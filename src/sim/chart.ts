@@ -8,12 +8,8 @@ import { SUMMARY_HEADER, summaryRow } from './summary.js';
  */
 
 const COLORS: Record<ClassName, string> = { fast: '#1f77b4', slow: '#ff7f0e', frozen: '#d62728', limited: '#2ca02c' };
-const W = 960;
-const LEFT = 72;
-const RIGHT = 24;
-const PANEL_H = 140;
-const PANEL_GAP = 46;
-const ROW_H = 16;
+/** Layout in SVG pixels: chart width, margins, panel height and gap, table row height. */
+const L = { width: 960, left: 72, right: 24, panelH: 140, panelGap: 46, rowH: 16 } as const;
 
 interface Panel {
   title: string;
@@ -49,9 +45,9 @@ function fmt(v: number): string {
 }
 
 function panelSvg(r: SimResult, p: Panel, top: number): string {
-  const plotW = W - LEFT - RIGHT;
+  const plotW = L.width - L.left - L.right;
   const tMax = r.times.at(-1) ?? 1;
-  const x = (t: number) => LEFT + (t / tMax) * plotW;
+  const x = (t: number) => L.left + (t / tMax) * plotW;
   const values = r.classes.map((s) => s[p.metric].map((raw, i) => p.plot(s, i, raw, r.times[i]! - (i > 0 ? r.times[i - 1]! : 0))));
   const finite = values.flat().filter((v) => Number.isFinite(v) && (!p.log || v > 0));
   let y: (v: number) => number;
@@ -59,24 +55,24 @@ function panelSvg(r: SimResult, p: Panel, top: number): string {
   if (p.log) {
     const lo = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...finite, 1))));
     const hi = 10 ** Math.ceil(Math.log10(Math.max(...finite, lo * 10)));
-    y = (v) => top + PANEL_H - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * PANEL_H;
+    y = (v) => top + L.panelH - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * L.panelH;
     for (let t = lo; t <= hi * 1.001; t *= 10) ticks.push(t);
   } else {
     const hi = niceMax(Math.max(0, ...finite));
-    y = (v) => top + PANEL_H - (v / hi) * PANEL_H;
+    y = (v) => top + L.panelH - (v / hi) * L.panelH;
     for (let i = 0; i <= 4; i++) ticks.push((hi * i) / 4);
   }
   const out: string[] = [`<g class="panel" data-metric="${p.metric}">`];
-  out.push(`<text x="${LEFT}" y="${top - 8}" class="h">${escapeXml(p.title)}</text>`);
-  out.push(`<rect x="${LEFT}" y="${top}" width="${plotW}" height="${PANEL_H}" class="frame"/>`);
+  out.push(`<text x="${L.left}" y="${top - 8}" class="h">${escapeXml(p.title)}</text>`);
+  out.push(`<rect x="${L.left}" y="${top}" width="${plotW}" height="${L.panelH}" class="frame"/>`);
   for (const t of ticks) {
     const ty = y(t).toFixed(1);
-    out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${ty}" y2="${ty}" class="grid"/><text x="${LEFT - 6}" y="${ty}" dy="4" class="yl">${fmt(t)}</text>`);
+    out.push(`<line x1="${L.left}" x2="${L.width - L.right}" y1="${ty}" y2="${ty}" class="grid"/><text x="${L.left - 6}" y="${ty}" dy="4" class="yl">${fmt(t)}</text>`);
   }
   const step = niceMax(tMax / 8);
   for (let t = 0; t <= tMax + 1e-9; t += step) {
     const tx = x(t).toFixed(1);
-    out.push(`<line x1="${tx}" x2="${tx}" y1="${top}" y2="${top + PANEL_H}" class="grid"/><text x="${tx}" y="${top + PANEL_H + 14}" class="xl">${fmt(t)} s</text>`);
+    out.push(`<line x1="${tx}" x2="${tx}" y1="${top}" y2="${top + L.panelH}" class="grid"/><text x="${tx}" y="${top + L.panelH + 14}" class="xl">${fmt(t)} s</text>`);
   }
   r.classes.forEach((s, k) => {
     const raw = s[p.metric];
@@ -102,28 +98,28 @@ function panelSvg(r: SimResult, p: Panel, top: number): string {
 export function renderSvg(r: SimResult, command: string, title: string): string {
   const panels = PANELS.filter((p) => p.metric !== 'window' || r.options.cc === 'aimd');
   const top0 = 104;
-  const tableTop = top0 + panels.length * (PANEL_H + PANEL_GAP) + 8;
+  const tableTop = top0 + panels.length * (L.panelH + L.panelGap) + 8;
   const rows = r.summary.map(summaryRow);
-  const H = tableTop + (rows.length + 2) * ROW_H + 16;
+  const H = tableTop + (rows.length + 2) * L.rowH + 16;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${L.width}" height="${H}" viewBox="0 0 ${L.width} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     '<style>.h{font-weight:bold}.frame{fill:none;stroke:#999}.grid{stroke:#e6e6e6}.yl{text-anchor:end;fill:#555;font-size:10px}.xl{text-anchor:middle;fill:#555;font-size:10px}polyline{fill:none;stroke-width:1.6}.mono{font-family:Menlo, Consolas, monospace;font-size:11px}</style>',
-    `<rect width="${W}" height="${H}" fill="#fff"/>`,
-    `<text x="${LEFT}" y="26" font-size="17" class="h">${escapeXml(title)}</text>`,
-    `<text x="${LEFT}" y="46" class="mono">$ ${escapeXml(command)}</text>`,
+    `<rect width="${L.width}" height="${H}" fill="#fff"/>`,
+    `<text x="${L.left}" y="26" font-size="17" class="h">${escapeXml(title)}</text>`,
+    `<text x="${L.left}" y="46" class="mono">$ ${escapeXml(command)}</text>`,
   ];
-  let lx = LEFT;
+  let lx = L.left;
   for (const s of r.classes) {
     out.push(`<rect x="${lx}" y="62" width="14" height="4" fill="${COLORS[s.name]}"/><text x="${lx + 20}" y="68">${s.name} (${s.clients})</text>`);
     lx += 130;
   }
-  panels.forEach((p, i) => out.push(panelSvg(r, p, top0 + i * (PANEL_H + PANEL_GAP))));
-  out.push(`<g id="summary" class="mono"><text x="${LEFT}" y="${tableTop}" class="h">Summary</text>`);
+  panels.forEach((p, i) => out.push(panelSvg(r, p, top0 + i * (L.panelH + L.panelGap))));
+  out.push(`<g id="summary" class="mono"><text x="${L.left}" y="${tableTop}" class="h">Summary</text>`);
   const cols = SUMMARY_HEADER.length;
-  const colX = (j: number) => LEFT + j * ((W - LEFT - RIGHT) / cols);
+  const colX = (j: number) => L.left + j * ((L.width - L.left - L.right) / cols);
   [SUMMARY_HEADER.slice(), ...rows].forEach((row, i) => {
     row.forEach((cell, j) => {
-      out.push(`<text x="${colX(j).toFixed(1)}" y="${tableTop + (i + 1) * ROW_H}" data-row="${i}" data-col="${j}">${escapeXml(cell)}</text>`);
+      out.push(`<text x="${colX(j).toFixed(1)}" y="${tableTop + (i + 1) * L.rowH}" data-row="${i}" data-col="${j}">${escapeXml(cell)}</text>`);
     });
   });
   out.push('</g>', '</svg>', '');

@@ -1,4 +1,5 @@
 import * as actions from '../../core/actions.js';
+import type { Page } from '../../core/actions.js';
 import { DEFAULTS } from '../../core/limits.js';
 import type { ChatMember } from '../../core/member.js';
 import { FLOW_COMMANDS } from './commands-flow.js';
@@ -22,6 +23,20 @@ function roomsText(rooms: readonly string[]): string {
   return rooms.length === 0 ? 'no room' : rooms.join(' ');
 }
 
+/** A paged list: `/who`, `/who 2`; one line `Title (total): a, b, c` plus the page note. */
+function listCommand<T>(name: string, help: string, title: string, list: (m: ChatMember, page: number) => Page<T>, item: (x: T) => string): TextCommand {
+  return {
+    usage: name,
+    help: `${help} (${name} 2: the second page)`,
+    run(m, arg) {
+      const page = pageArg(arg);
+      if (page === undefined) return reply(m, `Use: ${name} or ${name} <page>`);
+      const p = list(m, page);
+      reply(m, `${title} (${p.total}): ${p.items.map(item).join(', ')}${pageNote(p, name)}`);
+    },
+  };
+}
+
 const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   help: {
     usage: '/help',
@@ -33,26 +48,8 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
       reply(m, ...lines);
     },
   },
-  who: {
-    usage: '/who',
-    help: 'who is online, and in which room (/who 2: the second page)',
-    run(m, arg) {
-      const page = pageArg(arg);
-      if (page === undefined) return reply(m, 'Use: /who or /who <page>');
-      const p = actions.who(m, page);
-      reply(m, `Online (${p.total}): ${p.items.map((u) => `${u.name} (${roomsText(u.rooms)})`).join(', ')}${pageNote(p, '/who')}`);
-    },
-  },
-  rooms: {
-    usage: '/rooms',
-    help: 'rooms and how many are in each (/rooms 2: the second page)',
-    run(m, arg) {
-      const page = pageArg(arg);
-      if (page === undefined) return reply(m, 'Use: /rooms or /rooms <page>');
-      const p = actions.rooms(m, page);
-      reply(m, `Rooms (${p.total}): ${p.items.map((r) => `${r.room} (${r.count})`).join(', ')}${pageNote(p, '/rooms')}`);
-    },
-  },
+  who: listCommand('/who', 'who is online, and in which room', 'Online', (m, page) => actions.who(m, page), (u) => `${u.name} (${roomsText(u.rooms)})`),
+  rooms: listCommand('/rooms', 'rooms and how many are in each', 'Rooms', (m, page) => actions.rooms(m, page), (r) => `${r.room} (${r.count})`),
   join: {
     usage: '/join <room>',
     help: 'move to a room (created on first use)',
