@@ -87,6 +87,8 @@ const POLL_MAX_MS = 200;
  *   small and doubles when full, so an idle recipient costs little).
  * - Writes are coalesced: messages pushed during one event-loop turn go to the sink as one write at
  *   the end of the turn (or earlier, when the queue would otherwise overflow while the gate is open).
+ *   An outbox is listed at most once per turn for that end-of-turn flush, however often it sends
+ *   early. Recipients whose queues hold the very same Buffers (one broadcast) share one joined chunk.
  * - A message is "queued" until it is handed to the sink. The sink is only given bytes while it is not
  *   blocked (its last write() returned true or it has drained since).
  * - Memory is bounded: at most queueSize messages and queueBytes bytes (including the sink's own
@@ -102,7 +104,8 @@ export class Outbox {
   private count = 0;
   private queuedBytes = 0;
   private blocked = false;
-  private scheduled = false;
+  /** The end-of-turn flush (flushTurn) whose list holds this outbox; listed at most once per turn. */
+  private listedFor = -1;
   private lostSinceNotice = 0;
   private readonly cc: CongestionWindow;
   /** Messages handed to the sink since it was last seen empty. */
@@ -241,7 +244,6 @@ export class Outbox {
    * (quit, kick, shutdown), so its last notices are not held back by a delay or the window.
    */
   finish(): void {
-    this.scheduled = false;
     if (this.closed || this.count === 0) return;
     this.sink.write(this.take(this.count, this.clock()));
   }
@@ -271,7 +273,6 @@ export class Outbox {
 
   /** Hands gated batches to the sink until the gate closes or the queue is empty. */
   private send(now: number): void {
-    this.scheduled = false;
     if (this.closed || this.blocked) return;
     while (this.count > 0) {
       if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
@@ -299,25 +300,15 @@ export class Outbox {
   private take(n: number, now: number): Buffer {
     const lat = now - this.stamps[this.head]!;
     if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
-    let chunk: Buffer;
-    if (n === 1) {
-      chunk = this.ring[this.head]!;
+    let size = 0;
+    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) size += this.ring[j]!.length;
+    const chunk = n === 1 ? this.ring[this.head]! : join(this.ring, this.head, this.mask, n, size);
+    for (let i = 0; i < n; i++) {
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
-    } else {
-      let size = 0;
-      for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) size += this.ring[j]!.length;
-      chunk = Buffer.allocUnsafe(size);
-      let off = 0;
-      for (let i = 0; i < n; i++) {
-        const m = this.ring[this.head]!;
-        off += m.copy(chunk, off);
-        this.ring[this.head] = undefined;
-        this.head = (this.head + 1) & this.mask;
-      }
     }
     this.count -= n;
-    this.queuedBytes -= chunk.length;
+    this.queuedBytes -= size;
     this.written += n;
     if (this.delay > 0) this.readyAt = now + this.delay;
     if (this.totals) {
@@ -383,8 +374,10 @@ export class Outbox {
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
+    // Not cleared by early sends (push() on a full queue): an outbox stays listed until the turn's
+    // flush, so a recipient of many messages in one turn is listed once, not once per early send.
+    if (this.listedFor === flushTurn) return;
+    this.listedFor = flushTurn;
     scheduleFlush(this);
   }
 
@@ -500,7 +493,12 @@ function onDrainTimer(outbox: Outbox): void {
 // One setImmediate per event-loop turn flushes every outbox that got messages during the turn, so a
 // broadcast to N recipients costs N writes, not N x messages. The same turn boundary gives every
 // message its entry time: one clock read per turn, shared by all pushes of the turn.
-let dirty: Outbox[] = [];
+// Two lists, swapped at each flush, so a turn allocates none; `flushTurn` numbers the flushes, and
+// an outbox is listed for the current one at most once (Outbox.listedFor).
+let dirty: Array<Outbox | undefined> = [];
+let dirtyCount = 0;
+let spare: Array<Outbox | undefined> = [];
+let flushTurn = 0;
 let flushPending = false;
 let stampClock: Clock | undefined;
 let stampTime = 0;
@@ -514,7 +512,7 @@ function turnStamp(clock: Clock): number {
 }
 
 function scheduleFlush(outbox: Outbox): void {
-  dirty.push(outbox);
+  dirty[dirtyCount++] = outbox;
   if (!flushPending) {
     flushPending = true;
     setImmediate(flushAll);
@@ -524,18 +522,63 @@ function scheduleFlush(outbox: Outbox): void {
 function flushAll(): void {
   flushPending = false;
   stampClock = undefined;
+  // Outboxes that get messages while this list is flushed go on the other list, for the next turn.
+  flushTurn++;
   const batch = dirty;
-  dirty = [];
+  const n = dirtyCount;
+  dirty = spare;
+  dirtyCount = 0;
+  spare = batch;
   // One clock read per turn (per clock), not per recipient.
   let clock: Clock | undefined;
   let now = 0;
-  for (let i = 0; i < batch.length; i++) {
+  for (let i = 0; i < n; i++) {
     const outbox = batch[i]!;
+    batch[i] = undefined; // a closed outbox must not stay reachable from the spare list
     if (outbox.clock !== clock) {
       clock = outbox.clock;
       now = clock();
     }
     outbox.flush(now);
   }
+  forgetJoin();
   stampClock = undefined;
+}
+
+// The last join of several queued messages into one chunk, kept for the next take(). The hub pushes
+// the very same Buffer to every recipient of a broadcast, and a turn's flush visits those recipients
+// one after another, so when a turn leaves several messages queued for each of them, their queues
+// hold the same Buffers in the same order and one joined chunk serves them all (sockets never modify
+// what they are given). A reference comparison is O(n) and copies nothing, where each miss of it
+// would copy every byte again; chosen over cork()/writev, which would need a second write path in
+// every Sink (connection, simulated link) and still pay per-buffer bookkeeping for each recipient.
+// Released at the end of each turn's flush, so it keeps at most one chunk alive between turns.
+const joinedParts: Array<Buffer | undefined> = [];
+let joinedCount = 0;
+let joined: Buffer | undefined;
+
+/** The `n` ring messages from `head` (`size` bytes in all) as one buffer, shared when it can be. */
+function join(ring: ReadonlyArray<Buffer | undefined>, head: number, mask: number, n: number, size: number): Buffer {
+  if (joined !== undefined && joinedCount === n && joined.length === size) {
+    let i = 0;
+    for (let j = head; i < n && joinedParts[i] === ring[j]; j = (j + 1) & mask) i++;
+    if (i === n) return joined;
+  }
+  const chunk = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
+    const m = ring[j]!;
+    off += m.copy(chunk, off);
+    joinedParts[i] = m;
+  }
+  for (let i = n; i < joinedCount; i++) joinedParts[i] = undefined;
+  joinedCount = n;
+  joined = chunk;
+  return chunk;
+}
+
+function forgetJoin(): void {
+  for (let i = 0; i < joinedCount; i++) joinedParts[i] = undefined;
+  joinedCount = 0;
+  joined = undefined;
 }

@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Outbox, type OutboxEvents, type OutboxLimits } from '../../src/core/outbox.js';
+
+// Regressions from the outbox review: lowering the send delay, fan-out past --queue-size within
+// one turn, and command replies (bounded like chat, exempt from the delay, in order). A hand-driven
+// clock and explicit event-loop turns, as in outbox.test.ts.
+
+/**
+ * An outbox on a fake socket, a hand-driven clock and recorded events. While `sink.stopped`,
+ * written bytes stay in user space and write() pushes back. `at(ms)` moves the clock, flushes, and
+ * returns every line written so far; `readAll()` has the reader take everything and go on reading
+ * (the socket drains), and returns the same.
+ */
+function setup(over: Partial<OutboxLimits> = {}) {
+  const clock = { now: 1000 };
+  const writes: Buffer[] = [];
+  const sink = {
+    writes,
+    writableLength: 0,
+    stopped: false,
+    write(chunk: Buffer): boolean {
+      writes.push(chunk);
+      if (sink.stopped) sink.writableLength += chunk.length;
+      return !sink.stopped;
+    },
+    get lines(): string[] {
+      return Buffer.concat(writes).toString().split('\n').filter((l) => l !== '');
+    },
+  };
+  // Chat drops (events.dropped) and the catch-up notices' totals, kept apart.
+  const events = { chatDrops: 0, notices: [] as number[] };
+  const handlers: OutboxEvents = {
+    dropped: () => void events.chatDrops++,
+    overflowed: () => undefined,
+    caughtUp: (_o, lost) => void events.notices.push(lost),
+    drainTimedOut: () => undefined,
+  };
+  const limits: OutboxLimits = { queueSize: 10, queueBytes: 64 * 1024, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, linkRate: 0, cc: 'none', ...over };
+  const outbox = new Outbox(sink, limits, handlers, { clock: () => clock.now });
+  const at = (ms: number): string[] => {
+    clock.now = ms;
+    outbox.flush();
+    return sink.lines;
+  };
+  const readAll = (): string[] => {
+    sink.stopped = false;
+    sink.writableLength = 0;
+    outbox.drained();
+    return sink.lines;
+  };
+  return { sink, events, outbox, at, readAll };
+}
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+const line = (s: string) => Buffer.from(`${s}\n`);
+
+test('fan-out past --queue-size in one turn: the recipient is flushed once at the end of the turn', async () => {
+  // The reader takes everything; the queue fills within the turn, so push() sends early.
+  const a = setup();
+  const b = setup();
+  const flushes = new Map<Outbox, number>();
+  for (const o of [a.outbox, b.outbox]) {
+    const flush = o.flush.bind(o);
+    o.flush = (now?: number) => {
+      flushes.set(o, (flushes.get(o) ?? 0) + 1);
+      flush(now);
+    };
+  }
+  for (let i = 0; i < 35; i++) {
+    assert.equal(a.outbox.push(line(`m${i}`)), true);
+    assert.equal(b.outbox.push(line(`m${i}`)), true);
+  }
+  await turn();
+  assert.equal(a.sink.lines.length, 35);
+  assert.deepEqual([...flushes.values()], [1, 1], 'each outbox once in the turn\'s flush list');
+  a.outbox.push(line('next'));
+  await turn();
+  assert.equal(flushes.get(a.outbox), 2, 'and scheduled again in the next turn');
+  assert.deepEqual(a.sink.lines.slice(-1), ['next']);
+});
+
+test('recipients of the same broadcast share one joined chunk; different queues are not mixed up', async () => {
+  const shared = [line('x1'), line('x2'), line('x3')];
+  const r = [setup(), setup(), setup(), setup()];
+  for (const m of shared) for (const s of r.slice(0, 3)) s.outbox.push(m);
+  r[2]!.outbox.push(line('own'));
+  for (const m of ['y1', 'y2', 'y3']) r[3]!.outbox.push(line(m)); // equal sizes, other buffers
+  await turn();
+  assert.equal(r[0]!.sink.writes.length, 1);
+  assert.equal(r[0]!.sink.writes[0], r[1]!.sink.writes[0], 'the very same Buffer');
+  assert.deepEqual(r[1]!.sink.lines, ['x1', 'x2', 'x3']);
+  assert.deepEqual(r[2]!.sink.lines, ['x1', 'x2', 'x3', 'own']);
+  assert.deepEqual(r[3]!.sink.lines, ['y1', 'y2', 'y3']);
+});
