@@ -93,6 +93,8 @@ const POLL_MAX_MS = 200;
  *   blocked (its last write() returned true or it has drained since).
  * - Memory is bounded: at most queueSize messages and queueBytes bytes (including the sink's own
  *   buffer) per recipient, whatever the recipient does.
+ * - A new send delay (delayMs) applies at once, counted from the last message handed over
+ *   (lowering /slow does not wait out the old deadline).
  * - Timers (send delay, polling a full sink, drain timeout) are per outbox, unref'd, and only armed
  *   while something waits.
  */
@@ -115,6 +117,8 @@ export class Outbox {
   private delay: number;
   /** With a send delay: the earliest time the next message may go. */
   private readyAt = 0;
+  /** When the last message was handed over; -Infinity before the first. */
+  private lastSendAt = Number.NEGATIVE_INFINITY;
   private sink: Sink;
   private link: PacedSink | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -190,7 +194,9 @@ export class Outbox {
 
   set delayMs(ms: number) {
     this.delay = Math.max(0, ms);
-    if (this.delay === 0) this.readyAt = 0;
+    // Counted from the last send, not from the deadline the old delay set: /slow 60000 then
+    // /slow 100 must not hold the next line for the rest of the minute.
+    this.readyAt = this.lastSendAt + this.delay;
     this.clearWake();
     if (this.count > 0) this.schedule();
   }
@@ -310,6 +316,7 @@ export class Outbox {
     this.count -= n;
     this.queuedBytes -= size;
     this.written += n;
+    this.lastSendAt = now;
     if (this.delay > 0) this.readyAt = now + this.delay;
     if (this.totals) {
       this.totals.written += n;

@@ -55,6 +55,50 @@ function setup(over: Partial<OutboxLimits> = {}) {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const line = (s: string) => Buffer.from(`${s}\n`);
 
+test('/slow lowered: the new delay counts from the last send, not from the old deadline', async () => {
+  const { sink, outbox, at } = setup();
+  outbox.push(line('m1'));
+  await turn();
+  assert.deepEqual(sink.lines, ['m1'], 'sent at 1000');
+  outbox.delayMs = 60_000;
+  outbox.push(line('m2'));
+  await turn();
+  outbox.delayMs = 100;
+  assert.deepEqual(at(1050), ['m1'], 'last send 1000 + 100: not yet at 1050');
+  assert.deepEqual(at(1100), ['m1', 'm2'], 'due at 1100, not at 61000');
+  outbox.close();
+});
+
+for (const off of [0, 5]) {
+  test(`/slow ${off} after /slow 60000: queued lines go within the new delay of the last send`, async () => {
+    const { outbox, at } = setup({ sendDelayMs: 60_000 });
+    outbox.push(line('m1'));
+    await turn();
+    assert.deepEqual(at(61_000), ['m1']);
+    outbox.push(line('m2'));
+    outbox.push(line('m3'));
+    await turn();
+    outbox.delayMs = off;
+    assert.deepEqual(at(61_010), off === 0 ? ['m1', 'm2', 'm3'] : ['m1', 'm2']);
+    outbox.close();
+  });
+}
+
+test('lowering the delay before any send: the queued line may go now, the next waits the delay', async () => {
+  const { outbox, at } = setup();
+  outbox.delayMs = 500;
+  outbox.push(line('m1'));
+  await turn();
+  assert.deepEqual(at(1000), [], 'the head of an idle queue waits a full delay');
+  outbox.delayMs = 200;
+  assert.deepEqual(at(1000), ['m1'], 'no send yet: the lowered delay lets it go at once');
+  outbox.push(line('m2'));
+  await turn();
+  assert.deepEqual(at(1199), ['m1']);
+  assert.deepEqual(at(1200), ['m1', 'm2']);
+  outbox.close();
+});
+
 test('fan-out past --queue-size in one turn: the recipient is flushed once at the end of the turn', async () => {
   // The reader takes everything; the queue fills within the turn, so push() sends early.
   const a = setup();
