@@ -75,16 +75,17 @@ const POLL_MAX_MS = 200;
 /**
  * The per-recipient outgoing queue: the one place where flow and congestion control live.
  *
- *   push() -> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink (-> link)
+ *   push() ---> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink (-> link)
+ *   reply() -'   (the same queue and bounds; refused, never evicting, when full)
  *
  * The gate (allowance()) is the single decision of how many queued messages may go to the sink
  * now: none while the sink pushes back, at most the congestion window minus what is outstanding,
- * and at most one per send delay.
+ * and at most one chat message per send delay; replies at the head of the queue are not delayed.
  *
  * Contract:
- * - push() MUST NOT block, await or throw; the hub calls it in its fan-out loop. It is O(1) and
- *   allocation-free once the ring has grown to the recipient's high-water mark (the ring starts
- *   small and doubles when full, so an idle recipient costs little).
+ * - push() and reply() MUST NOT block, await or throw; the hub calls push() in its fan-out loop.
+ *   They are O(1) and allocation-free once the ring has grown to the recipient's high-water mark
+ *   (the ring starts small and doubles when full, so an idle recipient costs little).
  * - Writes are coalesced: messages pushed during one event-loop turn go to the sink as one write at
  *   the end of the turn (or earlier, when the queue would otherwise overflow while the gate is open).
  *   An outbox is listed at most once per turn for that end-of-turn flush, however often it sends
@@ -92,9 +93,19 @@ const POLL_MAX_MS = 200;
  * - A message is "queued" until it is handed to the sink. The sink is only given bytes while it is not
  *   blocked (its last write() returned true or it has drained since).
  * - Memory is bounded: at most queueSize messages and queueBytes bytes (including the sink's own
- *   buffer) per recipient, whatever the recipient does.
- * - A new send delay (delayMs) applies at once, counted from the last message handed over
- *   (lowering /slow does not wait out the old deadline).
+ *   buffer) per recipient, whatever the recipient does. Chat (push) and replies to the user's own
+ *   commands (reply) share these bounds; only pushControl() may exceed them, and only by the few
+ *   server-originated messages a connection can have outstanding (see there).
+ * - Order is FIFO across push(), reply() and pushControl().
+ * - The send delay (delayMs) holds every message but replies. A new delay applies at once, counted
+ *   from the last delayed message handed over (lowering /slow does not wait out the old deadline).
+ *   A reply at the head of the queue goes as soon as the blocked gate and the window allow, and does
+ *   not move the next message's deadline: /slow 60000 does not hold the answers to commands.
+ * - Loss: `dropped` (and events.dropped) counts chat messages the overflow policy discarded. The one
+ *   catch-up notice (events.caughtUp) counts every line the user did not get: chat drops, refused
+ *   replies, and replies drop-oldest evicted. A refused reply is not a chat drop: no one else's
+ *   message was lost, the caller refuses the command instead, and counting it as a drop would let a
+ *   user inflate the drop counters and the DROP log at will.
  * - Timers (send delay, polling a full sink, drain timeout) are per outbox, unref'd, and only armed
  *   while something waits.
  */
@@ -105,9 +116,14 @@ export class Outbox {
   private head = 0;
   private count = 0;
   private queuedBytes = 0;
+  /** Per slot: 1 = a reply (exempt from the send delay), 0 = chat or control. */
+  private replyFlags: Uint8Array;
+  /** Replies queued. */
+  private replies = 0;
   private blocked = false;
   /** The end-of-turn flush (flushTurn) whose list holds this outbox; listed at most once per turn. */
   private listedFor = -1;
+  /** Lines the user did not get since the last catch-up notice: chat drops and refused replies. */
   private lostSinceNotice = 0;
   private readonly cc: CongestionWindow;
   /** Messages handed to the sink since it was last seen empty. */
@@ -115,9 +131,9 @@ export class Outbox {
   /** Messages waited for the window during this round (only such rounds grow it). */
   private windowLimited = false;
   private delay: number;
-  /** With a send delay: the earliest time the next message may go. */
+  /** With a send delay: the earliest time the next message other than a reply may go. */
   private readyAt = 0;
-  /** When the last message was handed over; -Infinity before the first. */
+  /** When the last message other than a reply was handed over; -Infinity before the first. */
   private lastSendAt = Number.NEGATIVE_INFINITY;
   private sink: Sink;
   private link: PacedSink | undefined;
@@ -153,6 +169,7 @@ export class Outbox {
     const capacity = ringCapacity(Math.min(limits.queueSize + 4, RING_INITIAL));
     this.ring = new Array<Buffer | undefined>(capacity);
     this.stamps = new Float64Array(capacity);
+    this.replyFlags = new Uint8Array(capacity);
     this.mask = capacity - 1;
     this.cc =
       limits.cc === 'aimd'
@@ -212,25 +229,41 @@ export class Outbox {
     else if (bytesPerSecond > 0) this.sink = this.link = new PacedSink(this.socket, bytesPerSecond, this.linkEmptied, this.clock);
   }
 
-  /** Adds one rendered message. Returns false if it was dropped (or the outbox is closed). */
+  /** Adds one rendered chat message. Returns false if it was dropped (or the outbox is closed). */
   push(message: Buffer): boolean {
     if (this.closed) return false;
-    if (this.isFull(message.length)) {
-      // Hand what the gate allows to the sink before deciding the queue is really full.
-      if (!this.blocked && this.count > 0) this.send(this.clock());
-      if (this.isFull(message.length)) return this.overflow(message);
-    }
-    this.append(message);
+    if (!this.fits(message.length)) return this.overflow(message);
+    this.append(message, 0);
     return true;
   }
 
   /**
-   * Adds a message that bypasses the bounds: only for the server's own notices (catch-up, command
-   * output, shutdown), never for user traffic, so few such messages are ever outstanding.
+   * Adds the server's answer to a command this user sent, within the same bounds as chat. Returns
+   * false, queueing nothing, when it does not fit (or the outbox is closed); the caller then refuses
+   * the command. A refusal never evicts queued chat and never triggers the overflow policy; it counts
+   * toward the catch-up notice but not as a drop (see the contract above). An accepted reply keeps
+   * its place in line but is exempt from the send delay.
+   */
+  reply(message: Buffer): boolean {
+    if (this.closed) return false;
+    if (!this.fits(message.length)) {
+      this.lostSinceNotice++;
+      return false;
+    }
+    this.append(message, 1);
+    return true;
+  }
+
+  /**
+   * Adds a message that bypasses the bounds, for the few server-originated messages a connection
+   * can have outstanding at once, none of which the user can repeat at will: the welcome at login,
+   * the single catch-up notice (caughtUp fires only once the queue has emptied) and the single
+   * farewell (shutdown, overflow, kick) that precedes finish() or close(). Anything a user can
+   * trigger repeatedly, command output included, goes through reply() or push().
    */
   pushControl(message: Buffer): void {
     if (this.closed) return;
-    this.append(message);
+    this.append(message, 0);
   }
 
   /** The socket drained after a write returned false. Called by the session on 'drain'. */
@@ -259,6 +292,7 @@ export class Outbox {
     this.closed = true;
     this.ring.fill(undefined);
     this.count = 0;
+    this.replies = 0;
     this.queuedBytes = 0;
     this.clearWake();
     if (this.drainTimer) clearTimeout(this.drainTimer);
@@ -272,8 +306,17 @@ export class Outbox {
    */
   private allowance(now: number): number {
     if (this.blocked) return 0;
-    let n = Math.min(this.count, this.cc.window - this.outstanding);
-    if (this.delay > 0 && n > 0) n = now >= this.readyAt ? 1 : 0;
+    const n = Math.min(this.count, this.cc.window - this.outstanding);
+    if (this.delay === 0 || n <= 0) return n;
+    const replies = this.replies > 0 ? this.leadingReplies(n) : 0;
+    if (replies > 0) return replies;
+    return now >= this.readyAt ? 1 : 0;
+  }
+
+  /** How many of the first `max` queued messages are replies, counting from the head until chat. */
+  private leadingReplies(max: number): number {
+    let n = 0;
+    for (let j = this.head; n < max && this.replyFlags[j] === 1; j = (j + 1) & this.mask) n++;
     return n;
   }
 
@@ -307,17 +350,25 @@ export class Outbox {
     const lat = now - this.stamps[this.head]!;
     if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
     let size = 0;
-    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) size += this.ring[j]!.length;
+    let replies = 0;
+    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) {
+      size += this.ring[j]!.length;
+      replies += this.replyFlags[j]!;
+    }
     const chunk = n === 1 ? this.ring[this.head]! : join(this.ring, this.head, this.mask, n, size);
     for (let i = 0; i < n; i++) {
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
     }
     this.count -= n;
+    this.replies -= replies;
     this.queuedBytes -= size;
     this.written += n;
-    this.lastSendAt = now;
-    if (this.delay > 0) this.readyAt = now + this.delay;
+    // Replies neither wait for the delay nor move it: only the other messages restart the clock.
+    if (replies < n) {
+      this.lastSendAt = now;
+      if (this.delay > 0) this.readyAt = now + this.delay;
+    }
     if (this.totals) {
       this.totals.written += n;
       this.totals.latency.observe(lat > 0 ? lat : 0);
@@ -361,22 +412,33 @@ export class Outbox {
     if (!this.closed && !this.blocked && this.count > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
   };
 
+  /** Whether `incoming` bytes fit, after handing the sink what the gate allows if they do not yet. */
+  private fits(incoming: number): boolean {
+    if (!this.isFull(incoming)) return true;
+    if (!this.blocked && this.count > 0) this.send(this.clock());
+    return !this.isFull(incoming);
+  }
+
   private isFull(incoming: number): boolean {
     return this.count >= this.limits.queueSize || this.queuedBytes + this.sink.writableLength + incoming > this.limits.queueBytes;
   }
 
-  private append(message: Buffer): void {
+  /** `reply`: 1 for reply(), 0 for chat and control messages. */
+  private append(message: Buffer, reply: 0 | 1): void {
     if (this.count === this.ring.length) this.grow();
     const stamp = turnStamp(this.clock);
     const slot = (this.head + this.count) & this.mask;
     this.ring[slot] = message;
     this.stamps[slot] = stamp;
+    this.replyFlags[slot] = reply;
     this.count++;
+    this.replies += reply;
     this.queuedBytes += message.length;
     this.enqueued++;
     if (this.count > this.peakDepth) this.peakDepth = this.count;
-    // The head of an idle queue waits a full delay too, as the seed's sender thread slept before each send.
-    if (this.delay > 0 && this.count === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
+    // The first delayed message of an idle queue waits a full delay too, as the seed's sender thread
+    // slept before each send; replies are not delayed and so do not start that wait.
+    if (this.delay > 0 && reply === 0 && this.count - this.replies === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
     this.schedule();
   }
 
@@ -392,13 +454,16 @@ export class Outbox {
     const capacity = this.ring.length * 2;
     const ring = new Array<Buffer | undefined>(capacity);
     const stamps = new Float64Array(capacity);
+    const replyFlags = new Uint8Array(capacity);
     for (let i = 0; i < this.count; i++) {
       const j = (this.head + i) & this.mask;
       ring[i] = this.ring[j];
       stamps[i] = this.stamps[j]!;
+      replyFlags[i] = this.replyFlags[j]!;
     }
     this.ring = ring;
     this.stamps = stamps;
+    this.replyFlags = replyFlags;
     this.mask = capacity - 1;
     this.head = 0;
   }
@@ -410,19 +475,23 @@ export class Outbox {
         return false;
       case 'drop-oldest': {
         // Make room by discarding from the front until the new message fits (or the queue is empty).
+        // An evicted reply is a line the user did not get, but not a chat drop.
         while (this.count > 0 && this.isFull(message.length)) {
           const old = this.ring[this.head]!;
+          const reply = this.replyFlags[this.head]!;
           this.ring[this.head] = undefined;
           this.head = (this.head + 1) & this.mask;
           this.count--;
+          this.replies -= reply;
           this.queuedBytes -= old.length;
-          this.countDrop();
+          if (reply === 1) this.lostSinceNotice++;
+          else this.countDrop();
         }
         if (this.isFull(message.length)) {
           this.countDrop();
           return false;
         }
-        this.append(message);
+        this.append(message, 0);
         return true;
       }
       case 'disconnect':

@@ -55,6 +55,16 @@ function setup(over: Partial<OutboxLimits> = {}) {
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const line = (s: string) => Buffer.from(`${s}\n`);
 
+/** An outbox whose reader has stopped: 'first' (6 bytes) was handed over and the sink pushes back. */
+async function stalled(over: Partial<OutboxLimits> = {}) {
+  const s = setup(over);
+  s.sink.stopped = true;
+  s.outbox.push(line('first'));
+  await turn();
+  assert.equal(s.outbox.isBlocked, true);
+  return s;
+}
+
 test('/slow lowered: the new delay counts from the last send, not from the old deadline', async () => {
   const { sink, outbox, at } = setup();
   outbox.push(line('m1'));
@@ -136,4 +146,79 @@ test('recipients of the same broadcast share one joined chunk; different queues 
   assert.deepEqual(r[1]!.sink.lines, ['x1', 'x2', 'x3']);
   assert.deepEqual(r[2]!.sink.lines, ['x1', 'x2', 'x3', 'own']);
   assert.deepEqual(r[3]!.sink.lines, ['y1', 'y2', 'y3']);
+});
+
+test('reply(): refused when the message bound is reached, and nothing queued', async () => {
+  const { outbox, events } = await stalled({ queueSize: 3 });
+  for (const m of ['a', 'b']) assert.equal(outbox.push(line(m)), true);
+  assert.equal(outbox.reply(line('[SERVER] r1')), true);
+  assert.equal(outbox.reply(line('[SERVER] r2')), false);
+  assert.equal(outbox.push(line('c')), false);
+  assert.equal(outbox.depth, 3);
+  assert.equal(outbox.dropped, 1, 'the refused reply is not a chat drop');
+  assert.equal(events.chatDrops, 1);
+  outbox.close();
+});
+
+test('reply(): refused when the byte bound (socket buffer included) is reached', async () => {
+  const { outbox, sink } = await stalled({ queueBytes: 1000 });
+  assert.equal(sink.writableLength, 6, "'first' is held by the socket");
+  assert.equal(outbox.push(Buffer.alloc(594, 0x61)), true);
+  assert.equal(outbox.reply(Buffer.alloc(300, 0x62)), true, '600 + 300 <= 1000');
+  assert.equal(outbox.reply(Buffer.alloc(101, 0x63)), false, '600 + 300 + 101 > 1000');
+  assert.equal(outbox.reply(Buffer.alloc(100, 0x64)), true, 'exactly at the bound');
+  assert.equal(outbox.bytes, 1000);
+  outbox.close();
+});
+
+test('reply(): not held by the send delay, and does not push the next chat line back', async () => {
+  const { outbox, at } = setup({ sendDelayMs: 60_000 });
+  outbox.reply(line('[SERVER] r1'));
+  await turn();
+  assert.deepEqual(at(1000), ['[SERVER] r1'], 'at once, with a 60 s delay');
+  outbox.push(line('m1'));
+  outbox.reply(line('[SERVER] r2'));
+  await turn();
+  assert.deepEqual(at(1000), ['[SERVER] r1'], 'chat waits its delay, and r2 waits behind it: order is kept');
+  assert.deepEqual(at(61_000), ['[SERVER] r1', 'm1', '[SERVER] r2'], 'r2 follows m1 without a further delay');
+  outbox.push(line('m2'));
+  outbox.reply(line('[SERVER] r3'));
+  await turn();
+  assert.equal(at(120_999).length, 3, 'r2 did not move the deadline: m2 is due 60 s after m1');
+  assert.deepEqual(at(121_000).slice(3), ['m2', '[SERVER] r3']);
+  outbox.close();
+});
+
+test('reply(): FIFO behind chat queued while the reader is stalled', async () => {
+  const { outbox, readAll } = await stalled();
+  outbox.push(line('a'));
+  outbox.reply(line('[SERVER] r'));
+  outbox.push(line('b'));
+  assert.deepEqual(readAll(), ['first', 'a', '[SERVER] r', 'b']);
+  outbox.close();
+});
+
+test('refused replies count in the one catch-up notice, together with chat drops', async () => {
+  const { outbox, events, readAll } = await stalled({ queueSize: 2 });
+  outbox.push(line('a'));
+  outbox.push(line('b'));
+  outbox.push(line('c'));
+  for (let i = 0; i < 3; i++) assert.equal(outbox.reply(line('[SERVER] who')), false);
+  assert.deepEqual(events.notices, [], 'not while still behind');
+  assert.equal(readAll().length, 3);
+  assert.deepEqual(events.notices, [4], '1 chat drop + 3 refused replies');
+  assert.equal(events.chatDrops, 1);
+  assert.equal(outbox.dropped, 1);
+  outbox.close();
+});
+
+test('drop-oldest may evict a queued reply: a lost line for the notice, not a chat drop', async () => {
+  const { outbox, events, readAll } = await stalled({ queueSize: 2, overflow: 'drop-oldest' });
+  outbox.reply(line('[SERVER] r'));
+  outbox.push(line('a'));
+  outbox.push(line('b'));
+  assert.equal(outbox.dropped, 0);
+  assert.deepEqual(readAll(), ['first', 'a', 'b']);
+  assert.deepEqual(events.notices, [1]);
+  outbox.close();
 });
