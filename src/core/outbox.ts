@@ -313,6 +313,13 @@ export class Outbox {
     return now >= this.readyAt ? 1 : 0;
   }
 
+  /** How many of the first `n` queued messages are replies. */
+  private repliesAmong(n: number): number {
+    let replies = 0;
+    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) replies += this.replyFlags[j]!;
+    return replies;
+  }
+
   /** How many of the first `max` queued messages are replies, counting from the head until chat. */
   private leadingReplies(max: number): number {
     let n = 0;
@@ -349,20 +356,15 @@ export class Outbox {
   private take(n: number, now: number): Buffer {
     const lat = now - this.stamps[this.head]!;
     if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
-    let size = 0;
-    let replies = 0;
-    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) {
-      size += this.ring[j]!.length;
-      replies += this.replyFlags[j]!;
-    }
-    const chunk = n === 1 ? this.ring[this.head]! : join(this.ring, this.head, this.mask, n, size);
+    const chunk = n === 1 ? this.ring[this.head]! : join(this.ring, this.head, this.mask, n);
+    const replies = this.replies > 0 ? this.repliesAmong(n) : 0;
     for (let i = 0; i < n; i++) {
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
     }
     this.count -= n;
     this.replies -= replies;
-    this.queuedBytes -= size;
+    this.queuedBytes -= chunk.length;
     this.written += n;
     // Replies neither wait for the delay nor move it: only the other messages restart the clock.
     if (replies < n) {
@@ -633,13 +635,16 @@ const joinedParts: Array<Buffer | undefined> = [];
 let joinedCount = 0;
 let joined: Buffer | undefined;
 
-/** The `n` ring messages from `head` (`size` bytes in all) as one buffer, shared when it can be. */
-function join(ring: ReadonlyArray<Buffer | undefined>, head: number, mask: number, n: number, size: number): Buffer {
-  if (joined !== undefined && joinedCount === n && joined.length === size) {
-    let i = 0;
-    for (let j = head; i < n && joinedParts[i] === ring[j]; j = (j + 1) & mask) i++;
-    if (i === n) return joined;
+/** The `n` ring messages from `head` as one buffer, shared when it can be. */
+function join(ring: ReadonlyArray<Buffer | undefined>, head: number, mask: number, n: number): Buffer {
+  let size = 0;
+  let same = joinedCount === n;
+  for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
+    const m = ring[j]!;
+    size += m.length;
+    if (same && m !== joinedParts[i]) same = false;
   }
+  if (same && joined !== undefined) return joined;
   const chunk = Buffer.allocUnsafe(size);
   let off = 0;
   for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
