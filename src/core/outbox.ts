@@ -80,7 +80,7 @@ const POLL_MAX_MS = 200;
  *
  * The gate (allowance()) is the single decision of how many queued messages may go to the sink
  * now: none while the sink pushes back, at most the congestion window minus what is outstanding,
- * and at most one chat message per send delay; replies at the head of the queue are not delayed.
+ * and at most one message per send delay, except that replies at the head of the queue are not delayed.
  *
  * Contract:
  * - push() and reply() MUST NOT block, await or throw; the hub calls push() in its fan-out loop.
