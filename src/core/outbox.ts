@@ -75,22 +75,37 @@ const POLL_MAX_MS = 200;
 /**
  * The per-recipient outgoing queue: the one place where flow and congestion control live.
  *
- *   push() -> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink (-> link)
+ *   push() ---> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink (-> link)
+ *   reply() -'   (the same queue and bounds; refused, never evicting, when full)
  *
  * The gate (allowance()) is the single decision of how many queued messages may go to the sink
  * now: none while the sink pushes back, at most the congestion window minus what is outstanding,
- * and at most one per send delay.
+ * and at most one message per send delay, except that replies at the head of the queue are not delayed.
  *
  * Contract:
- * - push() MUST NOT block, await or throw; the hub calls it in its fan-out loop. It is O(1) and
- *   allocation-free once the ring has grown to the recipient's high-water mark (the ring starts
- *   small and doubles when full, so an idle recipient costs little).
+ * - push() and reply() MUST NOT block, await or throw; the hub calls push() in its fan-out loop.
+ *   They are O(1) and allocation-free once the ring has grown to the recipient's high-water mark
+ *   (the ring starts small and doubles when full, so an idle recipient costs little).
  * - Writes are coalesced: messages pushed during one event-loop turn go to the sink as one write at
  *   the end of the turn (or earlier, when the queue would otherwise overflow while the gate is open).
+ *   An outbox is listed at most once per turn for that end-of-turn flush, however often it sends
+ *   early. Recipients whose queues hold the very same Buffers (one broadcast) share one joined chunk.
  * - A message is "queued" until it is handed to the sink. The sink is only given bytes while it is not
  *   blocked (its last write() returned true or it has drained since).
  * - Memory is bounded: at most queueSize messages and queueBytes bytes (including the sink's own
- *   buffer) per recipient, whatever the recipient does.
+ *   buffer) per recipient, whatever the recipient does. Chat (push) and replies to the user's own
+ *   commands (reply) share these bounds; only pushControl() may exceed them, and only by the few
+ *   server-originated messages a connection can have outstanding (see there).
+ * - Order is FIFO across push(), reply() and pushControl().
+ * - The send delay (delayMs) holds every message but replies. A new delay applies at once, counted
+ *   from the last delayed message handed over (lowering /slow does not wait out the old deadline).
+ *   A reply at the head of the queue goes as soon as the blocked gate and the window allow, and does
+ *   not move the next message's deadline: /slow 60000 does not hold the answers to commands.
+ * - Loss: `dropped` (and events.dropped) counts chat messages the overflow policy discarded. The one
+ *   catch-up notice (events.caughtUp) counts every line the user did not get: chat drops, refused
+ *   replies, and replies drop-oldest evicted. A refused reply is not a chat drop: no one else's
+ *   message was lost, the caller refuses the command instead, and counting it as a drop would let a
+ *   user inflate the drop counters and the DROP log at will.
  * - Timers (send delay, polling a full sink, drain timeout) are per outbox, unref'd, and only armed
  *   while something waits.
  */
@@ -101,8 +116,14 @@ export class Outbox {
   private head = 0;
   private count = 0;
   private queuedBytes = 0;
+  /** Per slot: 1 = a reply (exempt from the send delay), 0 = chat or control. */
+  private replyFlags: Uint8Array;
+  /** Replies queued. */
+  private replies = 0;
   private blocked = false;
-  private scheduled = false;
+  /** The end-of-turn flush (flushTurn) whose list holds this outbox; listed at most once per turn. */
+  private listedFor = -1;
+  /** Lines the user did not get since the last catch-up notice: chat drops and refused replies. */
   private lostSinceNotice = 0;
   private readonly cc: CongestionWindow;
   /** Messages handed to the sink since it was last seen empty. */
@@ -110,8 +131,10 @@ export class Outbox {
   /** Messages waited for the window during this round (only such rounds grow it). */
   private windowLimited = false;
   private delay: number;
-  /** With a send delay: the earliest time the next message may go. */
+  /** With a send delay: the earliest time the next message other than a reply may go. */
   private readyAt = 0;
+  /** When the last message other than a reply was handed over; -Infinity before the first. */
+  private lastSendAt = Number.NEGATIVE_INFINITY;
   private sink: Sink;
   private link: PacedSink | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -146,6 +169,7 @@ export class Outbox {
     const capacity = ringCapacity(Math.min(limits.queueSize + 4, RING_INITIAL));
     this.ring = new Array<Buffer | undefined>(capacity);
     this.stamps = new Float64Array(capacity);
+    this.replyFlags = new Uint8Array(capacity);
     this.mask = capacity - 1;
     this.cc =
       limits.cc === 'aimd'
@@ -187,7 +211,9 @@ export class Outbox {
 
   set delayMs(ms: number) {
     this.delay = Math.max(0, ms);
-    if (this.delay === 0) this.readyAt = 0;
+    // Counted from the last send, not from the deadline the old delay set: /slow 60000 then
+    // /slow 100 must not hold the next line for the rest of the minute.
+    this.readyAt = this.lastSendAt + this.delay;
     this.clearWake();
     if (this.count > 0) this.schedule();
   }
@@ -203,25 +229,41 @@ export class Outbox {
     else if (bytesPerSecond > 0) this.sink = this.link = new PacedSink(this.socket, bytesPerSecond, this.linkEmptied, this.clock);
   }
 
-  /** Adds one rendered message. Returns false if it was dropped (or the outbox is closed). */
+  /** Adds one rendered chat message. Returns false if it was dropped (or the outbox is closed). */
   push(message: Buffer): boolean {
     if (this.closed) return false;
-    if (this.isFull(message.length)) {
-      // Hand what the gate allows to the sink before deciding the queue is really full.
-      if (!this.blocked && this.count > 0) this.send(this.clock());
-      if (this.isFull(message.length)) return this.overflow(message);
-    }
-    this.append(message);
+    if (!this.fits(message.length)) return this.overflow(message);
+    this.append(message, 0);
     return true;
   }
 
   /**
-   * Adds a message that bypasses the bounds: only for the server's own notices (catch-up, command
-   * output, shutdown), never for user traffic, so few such messages are ever outstanding.
+   * Adds the server's answer to a command this user sent, within the same bounds as chat. Returns
+   * false, queueing nothing, when it does not fit (or the outbox is closed); the caller then refuses
+   * the command. A refusal never evicts queued chat and never triggers the overflow policy; it counts
+   * toward the catch-up notice but not as a drop (see the contract above). An accepted reply keeps
+   * its place in line but is exempt from the send delay.
+   */
+  reply(message: Buffer): boolean {
+    if (this.closed) return false;
+    if (!this.fits(message.length)) {
+      this.lostSinceNotice++;
+      return false;
+    }
+    this.append(message, 1);
+    return true;
+  }
+
+  /**
+   * Adds a message that bypasses the bounds, for the few server-originated messages a connection
+   * can have outstanding at once, none of which the user can repeat at will: the welcome at login,
+   * the single catch-up notice (caughtUp fires only once the queue has emptied) and the single
+   * farewell (shutdown, overflow, kick) that precedes finish() or close(). Anything a user can
+   * trigger repeatedly, command output included, goes through reply() or push().
    */
   pushControl(message: Buffer): void {
     if (this.closed) return;
-    this.append(message);
+    this.append(message, 0);
   }
 
   /** A reply to the user's own command, within the bounds; false (nothing queued) when it does not fit. */
@@ -252,7 +294,6 @@ export class Outbox {
    * (quit, kick, shutdown), so its last notices are not held back by a delay or the window.
    */
   finish(): void {
-    this.scheduled = false;
     if (this.closed || this.count === 0) return;
     this.sink.write(this.take(this.count, this.clock()));
   }
@@ -262,6 +303,7 @@ export class Outbox {
     this.closed = true;
     this.ring.fill(undefined);
     this.count = 0;
+    this.replies = 0;
     this.queuedBytes = 0;
     this.clearWake();
     if (this.drainTimer) clearTimeout(this.drainTimer);
@@ -275,14 +317,29 @@ export class Outbox {
    */
   private allowance(now: number): number {
     if (this.blocked) return 0;
-    let n = Math.min(this.count, this.cc.window - this.outstanding);
-    if (this.delay > 0 && n > 0) n = now >= this.readyAt ? 1 : 0;
+    const n = Math.min(this.count, this.cc.window - this.outstanding);
+    if (this.delay === 0 || n <= 0) return n;
+    const replies = this.replies > 0 ? this.leadingReplies(n) : 0;
+    if (replies > 0) return replies;
+    return now >= this.readyAt ? 1 : 0;
+  }
+
+  /** How many of the first `n` queued messages are replies. */
+  private repliesAmong(n: number): number {
+    let replies = 0;
+    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) replies += this.replyFlags[j]!;
+    return replies;
+  }
+
+  /** How many of the first `max` queued messages are replies, counting from the head until chat. */
+  private leadingReplies(max: number): number {
+    let n = 0;
+    for (let j = this.head; n < max && this.replyFlags[j] === 1; j = (j + 1) & this.mask) n++;
     return n;
   }
 
   /** Hands gated batches to the sink until the gate closes or the queue is empty. */
   private send(now: number): void {
-    this.scheduled = false;
     if (this.closed || this.blocked) return;
     while (this.count > 0) {
       if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
@@ -310,27 +367,21 @@ export class Outbox {
   private take(n: number, now: number): Buffer {
     const lat = now - this.stamps[this.head]!;
     if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
-    let chunk: Buffer;
-    if (n === 1) {
-      chunk = this.ring[this.head]!;
+    const chunk = n === 1 ? this.ring[this.head]! : join(this.ring, this.head, this.mask, n);
+    const replies = this.replies > 0 ? this.repliesAmong(n) : 0;
+    for (let i = 0; i < n; i++) {
       this.ring[this.head] = undefined;
       this.head = (this.head + 1) & this.mask;
-    } else {
-      let size = 0;
-      for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) size += this.ring[j]!.length;
-      chunk = Buffer.allocUnsafe(size);
-      let off = 0;
-      for (let i = 0; i < n; i++) {
-        const m = this.ring[this.head]!;
-        off += m.copy(chunk, off);
-        this.ring[this.head] = undefined;
-        this.head = (this.head + 1) & this.mask;
-      }
     }
     this.count -= n;
+    this.replies -= replies;
     this.queuedBytes -= chunk.length;
     this.written += n;
-    if (this.delay > 0) this.readyAt = now + this.delay;
+    // Replies neither wait for the delay nor move it: only the other messages restart the clock.
+    if (replies < n) {
+      this.lastSendAt = now;
+      if (this.delay > 0) this.readyAt = now + this.delay;
+    }
     if (this.totals) {
       this.totals.written += n;
       this.totals.latency.observe(lat > 0 ? lat : 0);
@@ -374,28 +425,41 @@ export class Outbox {
     if (!this.closed && !this.blocked && this.count > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
   };
 
+  /** Whether `incoming` bytes fit, after handing the sink what the gate allows if they do not yet. */
+  private fits(incoming: number): boolean {
+    if (!this.isFull(incoming)) return true;
+    if (!this.blocked && this.count > 0) this.send(this.clock());
+    return !this.isFull(incoming);
+  }
+
   private isFull(incoming: number): boolean {
     return this.count >= this.limits.queueSize || this.queuedBytes + this.sink.writableLength + incoming > this.limits.queueBytes;
   }
 
-  private append(message: Buffer): void {
+  /** `reply`: 1 for reply(), 0 for chat and control messages. */
+  private append(message: Buffer, reply: 0 | 1): void {
     if (this.count === this.ring.length) this.grow();
     const stamp = turnStamp(this.clock);
     const slot = (this.head + this.count) & this.mask;
     this.ring[slot] = message;
     this.stamps[slot] = stamp;
+    this.replyFlags[slot] = reply;
     this.count++;
+    this.replies += reply;
     this.queuedBytes += message.length;
     this.enqueued++;
     if (this.count > this.peakDepth) this.peakDepth = this.count;
-    // The head of an idle queue waits a full delay too, as the seed's sender thread slept before each send.
-    if (this.delay > 0 && this.count === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
+    // The first delayed message of an idle queue waits a full delay too, as the seed's sender thread
+    // slept before each send; replies are not delayed and so do not start that wait.
+    if (this.delay > 0 && reply === 0 && this.count - this.replies === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
+    // Not cleared by early sends (push() on a full queue): an outbox stays listed until the turn's
+    // flush, so a recipient of many messages in one turn is listed once, not once per early send.
+    if (this.listedFor === flushTurn) return;
+    this.listedFor = flushTurn;
     scheduleFlush(this);
   }
 
@@ -403,13 +467,16 @@ export class Outbox {
     const capacity = this.ring.length * 2;
     const ring = new Array<Buffer | undefined>(capacity);
     const stamps = new Float64Array(capacity);
+    const replyFlags = new Uint8Array(capacity);
     for (let i = 0; i < this.count; i++) {
       const j = (this.head + i) & this.mask;
       ring[i] = this.ring[j];
       stamps[i] = this.stamps[j]!;
+      replyFlags[i] = this.replyFlags[j]!;
     }
     this.ring = ring;
     this.stamps = stamps;
+    this.replyFlags = replyFlags;
     this.mask = capacity - 1;
     this.head = 0;
   }
@@ -421,19 +488,23 @@ export class Outbox {
         return false;
       case 'drop-oldest': {
         // Make room by discarding from the front until the new message fits (or the queue is empty).
+        // An evicted reply is a line the user did not get, but not a chat drop.
         while (this.count > 0 && this.isFull(message.length)) {
           const old = this.ring[this.head]!;
+          const reply = this.replyFlags[this.head]!;
           this.ring[this.head] = undefined;
           this.head = (this.head + 1) & this.mask;
           this.count--;
+          this.replies -= reply;
           this.queuedBytes -= old.length;
-          this.countDrop();
+          if (reply === 1) this.lostSinceNotice++;
+          else this.countDrop();
         }
         if (this.isFull(message.length)) {
           this.countDrop();
           return false;
         }
-        this.append(message);
+        this.append(message, 0);
         return true;
       }
       case 'disconnect':
@@ -511,7 +582,12 @@ function onDrainTimer(outbox: Outbox): void {
 // One setImmediate per event-loop turn flushes every outbox that got messages during the turn, so a
 // broadcast to N recipients costs N writes, not N x messages. The same turn boundary gives every
 // message its entry time: one clock read per turn, shared by all pushes of the turn.
-let dirty: Outbox[] = [];
+// Two lists, swapped at each flush, so a turn allocates none; `flushTurn` numbers the flushes, and
+// an outbox is listed for the current one at most once (Outbox.listedFor).
+let dirty: Array<Outbox | undefined> = [];
+let dirtyCount = 0;
+let spare: Array<Outbox | undefined> = [];
+let flushTurn = 0;
 let flushPending = false;
 let stampClock: Clock | undefined;
 let stampTime = 0;
@@ -525,7 +601,7 @@ function turnStamp(clock: Clock): number {
 }
 
 function scheduleFlush(outbox: Outbox): void {
-  dirty.push(outbox);
+  dirty[dirtyCount++] = outbox;
   if (!flushPending) {
     flushPending = true;
     setImmediate(flushAll);
@@ -535,18 +611,66 @@ function scheduleFlush(outbox: Outbox): void {
 function flushAll(): void {
   flushPending = false;
   stampClock = undefined;
+  // Outboxes that get messages while this list is flushed go on the other list, for the next turn.
+  flushTurn++;
   const batch = dirty;
-  dirty = [];
+  const n = dirtyCount;
+  dirty = spare;
+  dirtyCount = 0;
+  spare = batch;
   // One clock read per turn (per clock), not per recipient.
   let clock: Clock | undefined;
   let now = 0;
-  for (let i = 0; i < batch.length; i++) {
+  for (let i = 0; i < n; i++) {
     const outbox = batch[i]!;
+    batch[i] = undefined; // a closed outbox must not stay reachable from the spare list
     if (outbox.clock !== clock) {
       clock = outbox.clock;
       now = clock();
     }
     outbox.flush(now);
   }
+  forgetJoin();
   stampClock = undefined;
+}
+
+// The last join of several queued messages into one chunk, kept for the next take(). The hub pushes
+// the very same Buffer to every recipient of a broadcast, and a turn's flush visits those recipients
+// one after another, so when a turn leaves several messages queued for each of them, their queues
+// hold the same Buffers in the same order and one joined chunk serves them all (sockets never modify
+// what they are given). A reference comparison is O(n) and copies nothing, where each miss of it
+// would copy every byte again; chosen over cork()/writev, which would need a second write path in
+// every Sink (connection, simulated link) and still pay per-buffer bookkeeping for each recipient.
+// Released at the end of each turn's flush, so it keeps at most one chunk alive between turns.
+const joinedParts: Array<Buffer | undefined> = [];
+let joinedCount = 0;
+let joined: Buffer | undefined;
+
+/** The `n` ring messages from `head` as one buffer, shared when it can be. */
+function join(ring: ReadonlyArray<Buffer | undefined>, head: number, mask: number, n: number): Buffer {
+  let size = 0;
+  let same = joinedCount === n;
+  for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
+    const m = ring[j]!;
+    size += m.length;
+    if (same && m !== joinedParts[i]) same = false;
+  }
+  if (same && joined !== undefined) return joined;
+  const chunk = Buffer.allocUnsafe(size);
+  let off = 0;
+  for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
+    const m = ring[j]!;
+    off += m.copy(chunk, off);
+    joinedParts[i] = m;
+  }
+  for (let i = n; i < joinedCount; i++) joinedParts[i] = undefined;
+  joinedCount = n;
+  joined = chunk;
+  return chunk;
+}
+
+function forgetJoin(): void {
+  for (let i = 0; i < joinedCount; i++) joinedParts[i] = undefined;
+  joinedCount = 0;
+  joined = undefined;
 }
