@@ -111,6 +111,8 @@ export const DEFAULTS = {
    * 10,000 users would be a 300 KB line. Longer lists are paged.
    */
   listPageSize: 250,
+  /** Room (bytes) a command needs in the user's outbox before it runs; a user further behind has it refused. */
+  commandReplyReserve: 256,
   /** Rows per /stats all reply (a table row is ~80 bytes). */
   statsPageSize: 50,
   /** Characters of user input echoed back in an error (an unknown command, an unknown @name). */

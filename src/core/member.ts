@@ -5,6 +5,7 @@ import type { ChatContext } from './context.js';
 import type { Renderer } from './events.js';
 import type { Member } from './hub.js';
 import { FloodControl, type FloodLimits } from './flood.js';
+import { DEFAULTS } from './limits.js';
 import { IdleTimer } from './idle-timer.js';
 import { Outbox, type OutboxEvents, type OutboxLimits } from './outbox.js';
 import type { Transport } from './transport.js';
@@ -92,6 +93,14 @@ export class ChatMember implements Member, OutboxEvents {
    */
   reply(bytes: Buffer): boolean {
     return this.outbox.reply(bytes);
+  }
+
+  /**
+   * Whether a command may run now: false (and counted toward the catch-up notice) when the user is
+   * so far behind that even a short reply would not fit. Every protocol asks before a command.
+   */
+  readyForCommand(): boolean {
+    return this.outbox.admitsReply(DEFAULTS.commandReplyReserve);
   }
 
   /** One line of server text answering the user's own request; see reply(). */

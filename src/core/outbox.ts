@@ -255,6 +255,17 @@ export class Outbox {
   }
 
   /**
+   * Whether a reply of `bytes` would be accepted now. When not, the refusal is counted toward the
+   * catch-up notice as reply() counts it. Asked before a command with side effects runs, so a user
+   * over their bounds has the command refused rather than done without telling them.
+   */
+  admitsReply(bytes: number): boolean {
+    if (!this.closed && this.fits(bytes)) return true;
+    this.lostSinceNotice++;
+    return false;
+  }
+
+  /**
    * Adds a message that bypasses the bounds, for the few server-originated messages a connection
    * can have outstanding at once, none of which the user can repeat at will: the welcome at login,
    * the single catch-up notice (caughtUp fires only once the queue has emptied) and the single
@@ -264,17 +275,6 @@ export class Outbox {
   pushControl(message: Buffer): void {
     if (this.closed) return;
     this.append(message, 0);
-  }
-
-  /** A reply to the user's own command, within the bounds; false (nothing queued) when it does not fit. */
-  reply(message: Buffer): boolean {
-    if (this.closed) return false;
-    if (this.isFull(message.length)) {
-      this.lostSinceNotice++;
-      return false;
-    }
-    this.append(message);
-    return true;
   }
 
   /** The socket drained after a write returned false. Called by the session on 'drain'. */

@@ -102,6 +102,7 @@ const COMMANDS: ReadonlyMap<string, TextCommand> = new Map(Object.entries({ ...B
 
 /** Runs one `/...` line. Unknown commands get a notice; nothing starting with `/` is ever broadcast. */
 export function runCommand(m: ChatMember, line: string): void {
+  if (!m.readyForCommand()) return;
   const space = line.indexOf(' ');
   const typed = space === -1 ? line.slice(1) : line.slice(1, space);
   const arg = space === -1 ? '' : line.slice(space + 1).trim();
