@@ -9,10 +9,10 @@ import { nameProblem } from '../../core/names.js';
 import type { Outbox } from '../../core/outbox.js';
 import { stripControls } from '../../core/sanitize.js';
 import type { Session, Transport } from '../../core/transport.js';
-import { runCommand } from './commands.js';
+import { runCommand } from '../../core/commands/commands.js';
 import { LineDecoder, type LineSink } from './line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
-import { currentRoom, echo, reply } from './reply.js';
+import { currentRoom, echo, reply } from '../../core/commands/reply.js';
 
 /** The text protocol's own settings (the server passes its config; tests and tools their own). */
 export interface TextSettings {

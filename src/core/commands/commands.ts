@@ -1,22 +1,33 @@
-import * as actions from '../../core/actions.js';
-import type { Page } from '../../core/actions.js';
-import { DEFAULTS } from '../../core/limits.js';
-import type { ChatMember } from '../../core/member.js';
+import * as actions from '../actions.js';
+import type { Page } from '../actions.js';
+import { DEFAULTS } from '../limits.js';
+import type { ChatMember } from '../member.js';
 import { FLOW_COMMANDS } from './commands-flow.js';
 import { currentRoom, echo, pageArg, pageNote, reply } from './reply.js';
 
 /**
- * The `/command` table of the text protocol: a parser onto src/core/actions.ts, and the renderer
- * of their results as `[SERVER]` lines. One gate (runCommand) looks commands up, checks the admin
- * flag and hands over the rest of the line. Add a command by adding an entry; /help lists it.
+ * The `/command` table, shared by every protocol whose users type commands (the text protocol, the
+ * browser's message box): a parser onto src/core/actions.ts, and the renderer of their results as
+ * notices in the member's own protocol (`[SERVER] ...` lines in the text protocol). One gate
+ * (runCommand) looks commands up, checks the admin flag and hands over the rest of the line. Add a
+ * command by adding an entry; /help lists it.
  */
+
+/** Where a command was typed. */
+export interface CommandScope {
+  /** The room it applies to (/me, /topic): the text user's one room, the room a browser shows. */
+  readonly room: string;
+  /** The user may be in several rooms: /join adds a room and /part leaves one (else /join moves). */
+  readonly multiRoom: boolean;
+}
+
 export interface TextCommand {
   /** Shown by /help, e.g. `/join <room>`. */
   readonly usage: string;
   readonly help: string;
   /** Only admin accounts may run it (and only they see it in /help). */
   readonly admin?: boolean;
-  run(m: ChatMember, arg: string): void;
+  run(m: ChatMember, arg: string, scope: CommandScope): void;
 }
 
 function roomsText(rooms: readonly string[]): string {
@@ -53,27 +64,47 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   join: {
     usage: '/join <room>',
     help: 'move to a room (created on first use)',
-    run(m, arg) {
+    run(m, arg, scope) {
       if (arg === '' || arg === '#') return reply(m, 'Use: /join <room>');
-      const result = actions.move(m, arg);
       const room = arg.startsWith('#') ? arg.slice(1) : arg;
+      const result = scope.multiRoom ? actions.join(m, arg) : actions.move(m, arg);
       switch (result) {
         case 'invalid-name':
           return reply(m, `Invalid room name: room names are 1-${DEFAULTS.roomMaxLength} letters, digits, _ or -.`);
         case 'same-room':
+        case 'already-in':
           return reply(m, `You are already in room ${room}.`);
         case 'too-many-rooms':
           return reply(m, 'Too many rooms exist; join an existing one (see /rooms).');
+        case 'too-many-joined':
+          return reply(m, `You are in ${m.rooms.size} rooms, the most allowed; /part one first.`);
+        case 'joined':
         case 'moved':
           return reply(m, `You are now in room ${room}.`);
+      }
+    },
+  },
+  part: {
+    usage: '/part <room>',
+    help: 'leave one of your rooms (text users change rooms with /join)',
+    run(m, arg, scope) {
+      if (!scope.multiRoom) return reply(m, 'You are always in one room; use /join <room> to change rooms.');
+      const target = arg === '' ? scope.room : arg;
+      switch (actions.part(m, target)) {
+        case 'invalid-name':
+          return reply(m, 'Use: /part <room>');
+        case 'not-in-room':
+          return reply(m, `You are not in room ${echo(target)}.`);
+        case 'parted':
+          return reply(m, `You left room ${target.startsWith('#') ? target.slice(1) : target}.`);
       }
     },
   },
   topic: {
     usage: '/topic <text>',
     help: "set your room's topic (/topic alone shows it, /topic - clears it)",
-    run(m, arg) {
-      const room = currentRoom(m);
+    run(m, arg, scope) {
+      const room = scope.room;
       if (arg === '') {
         const t = actions.topic(m, room);
         return reply(m, t === undefined ? `No topic is set in ${room}.` : `Topic of ${room}: ${t.text} (set by ${t.by} at ${new Date(t.at).toISOString().slice(0, 19).replace('T', ' ')} UTC)`);
@@ -85,8 +116,10 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   me: {
     usage: '/me <action>',
     help: 'an action, e.g. /me waves',
-    run(m, arg) {
-      if (actions.act(m, currentRoom(m), arg) === 'empty') reply(m, 'Use: /me <action>');
+    run(m, arg, scope) {
+      const result = actions.act(m, scope.room, arg);
+      if (result === 'empty') reply(m, 'Use: /me <action>');
+      else if (result === 'not-in-room') reply(m, `You are not in room ${scope.room}.`);
     },
   },
   quit: {
@@ -101,7 +134,7 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
 const COMMANDS: ReadonlyMap<string, TextCommand> = new Map(Object.entries({ ...BASIC_COMMANDS, ...FLOW_COMMANDS }));
 
 /** Runs one `/...` line. Unknown commands get a notice; nothing starting with `/` is ever broadcast. */
-export function runCommand(m: ChatMember, line: string): void {
+export function runCommand(m: ChatMember, line: string, scope: CommandScope = { room: currentRoom(m), multiRoom: false }): void {
   if (!m.readyForCommand()) return;
   const space = line.indexOf(' ');
   const typed = space === -1 ? line.slice(1) : line.slice(1, space);
@@ -109,5 +142,5 @@ export function runCommand(m: ChatMember, line: string): void {
   const cmd = COMMANDS.get(typed.toLowerCase());
   if (cmd === undefined) return reply(m, `Unknown command /${echo(typed)}. Type /help.`);
   if (cmd.admin === true && !m.admin) return reply(m, `/${typed.toLowerCase()} is for admins only.`);
-  cmd.run(m, arg);
+  cmd.run(m, arg, scope);
 }

@@ -1,16 +1,16 @@
-import type { Page } from '../../core/actions.js';
-import { DEFAULTS } from '../../core/limits.js';
-import type { ChatMember } from '../../core/member.js';
-import { textLine } from './render.js';
+import type { Page } from '../actions.js';
+import { DEFAULTS } from '../limits.js';
+import type { ChatMember } from '../member.js';
 
-/** How text-protocol commands answer: `[SERVER]` lines, queued as one reply. */
+/** How slash commands answer: notices in the member's own protocol, queued as one reply. */
 
 /**
  * Sends a command's whole output as one reply, so it is queued or refused as a unit within the
  * user's outbox bounds (a refused reply counts toward the user's catch-up notice).
  */
 export function reply(m: ChatMember, ...lines: string[]): void {
-  m.reply(Buffer.from(lines.map((text) => textLine({ kind: 'notice', text })).join(''), 'utf8'));
+  const parts = lines.map((text) => m.renderer.render({ kind: 'notice', text }));
+  m.reply(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
 }
 
 /** User input echoed in an error, cut so a 4,000-character name is not sent back whole. */
@@ -30,7 +30,7 @@ export function pageArg(arg: string): number | undefined {
   return /^\d{1,6}$/.test(arg) && Number(arg) > 0 ? Number(arg) : undefined;
 }
 
-/** The room a text-protocol user is in: exactly one, from login to logout. */
+/** The room a command applies to: a text-protocol user is in exactly one; others name it (see runCommand). */
 export function currentRoom(m: ChatMember): string {
   for (const room of m.rooms) return room;
   return m.ctx.hub.defaultRoom;

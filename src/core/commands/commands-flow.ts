@@ -1,6 +1,6 @@
-import * as actions from '../../core/actions.js';
-import { DEFAULTS } from '../../core/limits.js';
-import type { ChatMember } from '../../core/member.js';
+import * as actions from '../actions.js';
+import { DEFAULTS } from '../limits.js';
+import type { ChatMember } from '../member.js';
 import type { TextCommand } from './commands.js';
 import { echo, pageArg, pageNote, reply } from './reply.js';
 
