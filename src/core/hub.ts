@@ -90,6 +90,11 @@ export class Hub<M extends Member = Member> {
     return this.users.size;
   }
 
+  /** The wall clock events are stamped with (ms since the epoch). */
+  now(): number {
+    return this.opts.now();
+  }
+
   get(name: string): M | undefined {
     return this.users.get(name);
   }
@@ -222,7 +227,7 @@ export class Hub<M extends Member = Member> {
   }
 
   private stamp(): Stamp {
-    return { id: ++this.seq, at: this.opts.now(), origin: this.opts.origin };
+    return { id: ++this.seq, at: this.now(), origin: this.opts.origin };
   }
 
   /** A room message from a member of the room to the others in it. */

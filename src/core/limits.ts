@@ -92,6 +92,15 @@ export const DEFAULTS = {
    */
   tlsHandshakeTimeoutMs: 10_000,
 
+  /** Web client and WebSocket listener (HTTP); null = off. Binds --http-host (default: --host). */
+  httpPort: 8080 as number | null,
+  /** Largest WebSocket message (bytes) a client may send, fragmented or not; a longer one closes the connection (1009). */
+  wsMaxPayload: 16 * 1024,
+  /** A WebSocket client silent this long (ms) is pinged; one that stays silent another interval is closed. */
+  wsPingIntervalMs: 30_000,
+  /** Users and rooms in one WebSocket presence snapshot (the rest is marked truncated; /who pages through all). */
+  wsPresenceMax: 250,
+
   /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
   shutdownFlushMs: 2_000,
 

@@ -44,3 +44,22 @@ export interface Protocol {
   createSession(transport: Transport): Session;
   refusal(code: RefusalCode): Buffer;
 }
+
+/** An HTTP upgrade request as a protocol's handshake sees it (no socket). */
+export interface UpgradeRequest {
+  readonly method: string | undefined;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** True when the request came over TLS. */
+  readonly secure: boolean;
+}
+
+export type HandshakeAnswer =
+  /** Accept: write `response` (101), then the socket belongs to the protocol's session. */
+  | { readonly kind: 'accept'; readonly response: Buffer }
+  /** Refuse: write `response` (an HTTP error) and close; `why` is for the log. */
+  | { readonly kind: 'refuse'; readonly response: Buffer; readonly why: string };
+
+/** A protocol reached through an HTTP upgrade (WebSocket): the listener asks it to answer the handshake. */
+export interface UpgradeProtocol extends Protocol {
+  handshake(req: UpgradeRequest): HandshakeAnswer;
+}

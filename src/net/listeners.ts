@@ -54,8 +54,12 @@ export class Listeners implements ConnectionRegistry {
     return typeof addr === 'object' && addr !== null ? addr.port : port;
   }
 
-  /** Takes an accepted socket: applies limits, then wires it to a new session. */
-  accept(socket: Socket, secure: boolean, protocol: Protocol): void {
+  /**
+   * Takes an accepted socket: applies limits, then wires it to a new session. After an HTTP
+   * upgrade, `upgraded.prelude` (the 101 response) is written once the limits allow the connection,
+   * and `upgraded.head` (bytes the client sent after its request) goes to the session first.
+   */
+  accept(socket: Socket, secure: boolean, protocol: Protocol, upgraded?: { prelude: Buffer; head: Buffer }): void {
     const ip = socket.remoteAddress ?? 'unknown';
     // Counted like the login throttle: IPv4-mapped IPv6 as IPv4, IPv6 per /64.
     const key = throttleKey(ip);
@@ -68,9 +72,11 @@ export class Listeners implements ConnectionRegistry {
       this.log.event('REFUSED', `${ip} (${refusal})`, { ip, reason: refusal });
       return;
     }
+    if (upgraded !== undefined) socket.write(upgraded.prelude);
     const conn = new Connection(socket, secure, this, this.limits.shutdownFlushMs);
     this.counters.accepted++;
     conn.session = protocol.createSession(conn);
+    if (upgraded !== undefined && upgraded.head.length > 0) conn.session.data(upgraded.head);
   }
 
   added(conn: Connection): void {

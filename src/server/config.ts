@@ -40,6 +40,13 @@ export interface ServerConfig {
   tlsHost: string | undefined;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** The web client and WebSocket listener; null = off. */
+  httpPort: number | null;
+  httpHost: string | undefined;
+  /** The same over TLS (needs --tls-cert and --tls-key); null = off. */
+  httpsPort: number | null;
+  /** Origins besides the server's own whose pages may open the WebSocket. */
+  httpOrigins: string[];
   quiet: boolean;
   logFormat: 'text' | 'json';
   logMessages: boolean;
@@ -51,7 +58,11 @@ type Kind =
   | { type: 'enum'; values: readonly string[] }
   | { type: 'bool' }
   | { type: 'onoff' }
-  | { type: 'user-ms' };
+  | { type: 'user-ms' }
+  /** A TCP port, or `off`. */
+  | { type: 'port-off' }
+  /** Comma-separated web origins (scheme://host[:port]). */
+  | { type: 'origins' };
 
 interface OptionSpec {
   key: keyof ServerConfig;
@@ -101,6 +112,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsHost', flag: 'tls-host', arg: 'ADDR', help: 'address for the TLS listener', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'tlsCert', flag: 'tls-cert', arg: 'FILE', help: 'TLS certificate chain (PEM)', kind: { type: 'string' } },
   { key: 'tlsKey', flag: 'tls-key', arg: 'FILE', help: 'TLS private key (PEM)', kind: { type: 'string' } },
+  { key: 'httpPort', flag: 'http-port', arg: 'N|off', help: 'serve the web client and its WebSocket on this port (0 = any free port)', kind: { type: 'port-off' }, shown: String(DEFAULTS.httpPort) },
+  { key: 'httpHost', flag: 'http-host', arg: 'ADDR', help: 'address for the web listener', kind: { type: 'string' }, shown: 'same as --host' },
+  { key: 'httpsPort', flag: 'https-port', arg: 'N|off', help: 'serve the web client over HTTPS/WSS on this port (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
+  { key: 'httpOrigins', flag: 'http-origins', arg: 'LIST', help: 'other web origins allowed to open the WebSocket, e.g. https://chat.example.com', kind: { type: 'origins' }, shown: 'none: same origin only' },
   { key: 'quiet', flag: 'quiet', arg: '', help: 'log only the start-up banner and errors', kind: { type: 'bool' } },
   { key: 'logFormat', flag: 'log-format', arg: 'FORMAT', help: 'text (the seed\'s [TAG] lines) or json (one object per line)', kind: { type: 'enum', values: ['text', 'json'] }, shown: 'text' },
   { key: 'logMessages', flag: 'log-messages', arg: 'on|off', help: 'log every chat message as [MESSAGE] (off for benchmarks)', kind: { type: 'onoff' }, shown: 'on' },
@@ -145,6 +160,10 @@ export function defaultConfig(): ServerConfig {
     tlsHost: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
+    httpPort: DEFAULTS.httpPort,
+    httpHost: undefined,
+    httpsPort: null,
+    httpOrigins: [],
     quiet: false,
     logFormat: 'text',
     logMessages: true,
@@ -179,6 +198,20 @@ function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
       if (raw === true || raw === 'on' || raw === 'true') return true;
       if (raw === false || raw === 'off' || raw === 'false') return false;
       throw bad(`expects on or off, got ${JSON.stringify(raw)}`);
+    case 'port-off': {
+      if (raw === 'off' || raw === false || raw === null) return null;
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw bad(`expects a port (0-65535) or off, got ${JSON.stringify(raw)}`);
+      return n;
+    }
+    case 'origins': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+      return items.map((item) => {
+        const o = typeof item === 'string' ? item.trim().replace(/\/$/, '') : '';
+        if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(o)) throw bad(`expects origins like https://chat.example.com, got ${JSON.stringify(item)}`);
+        return o.toLowerCase();
+      });
+    }
     case 'user-ms': {
       const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
       const out = new Map<string, number>();
@@ -205,6 +238,8 @@ const BY_KEY = new Map(OPTIONS.map((o) => [o.key as string, o]));
 
 export interface ParsedArgs {
   config: ServerConfig;
+  /** The options set explicitly (file, env or command line), not left at their defaults. */
+  explicit: ReadonlySet<keyof ServerConfig>;
   help: boolean;
   version: boolean;
   configFile: string | undefined;
@@ -239,21 +274,30 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 
   const cfg = defaultConfig();
-  if (configFile !== undefined) applyFile(cfg, configFile);
+  const explicit = new Set<keyof ServerConfig>();
+  if (configFile !== undefined) for (const key of applyFile(cfg, configFile)) explicit.add(key);
   for (const spec of OPTIONS) {
     const raw = env[envName(spec.flag)];
-    if (raw !== undefined && raw !== '') assign(cfg, spec, parseValue(spec, raw, envName(spec.flag)));
+    if (raw !== undefined && raw !== '') {
+      assign(cfg, spec, parseValue(spec, raw, envName(spec.flag)));
+      explicit.add(spec.key);
+    }
   }
   // CLI last so it wins; a repeated --slow accumulates, any other repeated flag keeps the last value.
-  for (const [spec, raw, where] of cli) assign(cfg, spec, parseValue(spec, raw, where));
+  for (const [spec, raw, where] of cli) {
+    assign(cfg, spec, parseValue(spec, raw, where));
+    explicit.add(spec.key);
+  }
 
   if (cfg.users !== undefined && !cli.some(([s]) => s.key === 'auth') && env['CHAT_AUTH'] === undefined && cfg.auth === 'builtin') cfg.auth = 'file';
   if (cfg.auth === 'file' && cfg.users === undefined) throw new ConfigError('--auth file needs --users FILE');
   if (cfg.tlsPort !== undefined && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
-  return { config: cfg, help, version, configFile };
+  if (cfg.httpsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--https-port needs --tls-cert and --tls-key');
+  return { config: cfg, explicit, help, version, configFile };
 }
 
-function applyFile(cfg: ServerConfig, file: string): void {
+/** Applies a JSON config file; returns the keys it set. */
+function applyFile(cfg: ServerConfig, file: string): Array<keyof ServerConfig> {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
@@ -261,12 +305,15 @@ function applyFile(cfg: ServerConfig, file: string): void {
     throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ConfigError(`config file ${file}: expected a JSON object`);
+  const set: Array<keyof ServerConfig> = [];
   for (const [key, raw] of Object.entries(data)) {
     const spec = BY_FLAG.get(key) ?? BY_KEY.get(key);
     if (!spec) throw new ConfigError(`config file ${file}: unknown option ${JSON.stringify(key)}`);
     // Seconds-valued options are written in seconds in the file too, like on the command line.
     assign(cfg, spec, parseValue(spec, typeof raw === 'number' || typeof raw === 'boolean' || Array.isArray(raw) ? raw : String(raw), `config file ${file}: ${key}`));
+    set.push(spec.key);
   }
+  return set;
 }
 
 export function helpText(): string {

@@ -21,17 +21,21 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stdout.write(`chat-server ${VERSION}\n`);
     return 0;
   }
-  const { config } = parsed;
+  const { config, explicit } = parsed;
   const log = new ServerLogger({ format: config.logFormat, quiet: config.quiet, messages: config.logMessages });
   let server;
   try {
-    server = await startChatServer(config, log);
+    server = await startChatServer(config, log, undefined, explicit);
   } catch (err: unknown) {
     process.stderr.write(`chat-server: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
   log.banner(`Chat server running on ${config.host}:${server.port}`);
   if (server.tlsPort !== undefined) log.banner(`TLS on ${config.tlsHost ?? config.host}:${server.tlsPort}`);
+  const webHost = config.httpHost ?? config.host;
+  const urlHost = webHost.includes(':') ? `[${webHost}]` : webHost;
+  if (server.httpPort !== undefined) log.banner(`Web client on http://${urlHost}:${server.httpPort}/`);
+  if (server.httpsPort !== undefined) log.banner(`Web client on https://${urlHost}:${server.httpsPort}/`);
   if (server.metricsPort !== undefined) log.banner(`Metrics on http://${config.metricsHost}:${server.metricsPort}/metrics`);
   log.banner(`Accounts: ${server.ctx.accounts.description}`);
   if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');

@@ -8,6 +8,11 @@ import { monotonicMs } from '../core/clock.js';
 import { LocalClaims } from '../core/name-claims.js';
 import { VerifyQueue } from '../core/verify-queue.js';
 import { textProtocol } from '../protocols/text/protocol.js';
+import { wsProtocol } from '../protocols/ws/protocol.js';
+import { listenWeb } from '../net/http.js';
+import { VERSION } from './version.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Listeners } from '../net/listeners.js';
 import { listenTls, loadTlsCredentials } from '../net/tls.js';
 import { AuthThrottle } from '../core/throttle.js';
@@ -24,6 +29,9 @@ export interface ChatServer {
   readonly port: number;
   /** The bound TLS port, when --tls-port is set. */
   readonly tlsPort: number | undefined;
+  /** The bound web client / WebSocket ports (undefined: off, or the default port was busy). */
+  readonly httpPort: number | undefined;
+  readonly httpsPort: number | undefined;
   /** The bound Prometheus /metrics port, when --metrics-port is set. */
   readonly metricsPort: number | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
@@ -43,9 +51,18 @@ export async function loadAccounts(config: ServerConfig, log: Logger): Promise<A
   }
 }
 
-export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore): Promise<ChatServer> {
+/** The built web client: dist/web, beside dist/src (this file is dist/src/server/server.js). */
+export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
+
+/**
+ * Starts everything `config` asks for. `explicit` names the options the user set: a default port
+ * that is busy (the web listener's 8080) is then a warning and that listener stays off, while a port
+ * given explicitly that cannot be bound stops the start.
+ */
+export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore, explicit: ReadonlySet<keyof ServerConfig> = new Set()): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
-  const tlsCredentials = config.tlsPort !== undefined ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
+  const needTls = config.tlsPort !== undefined || config.httpsPort !== null;
+  const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const ctx: ChatContext = {
     hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs }),
@@ -73,7 +90,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const text = textProtocol(ctx, config);
   const port = await listeners.listenTcp(config.host, config.port, text);
   let tlsPort: number | undefined;
-  if (tlsCredentials !== undefined) {
+  if (tlsCredentials !== undefined && config.tlsPort !== undefined) {
     const tlsOptions = {
       host: config.tlsHost ?? config.host,
       port: config.tlsPort!,
@@ -89,6 +106,26 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       throw err;
     }
   }
+  const ws = wsProtocol(
+    ctx,
+    { maxPayload: DEFAULTS.wsMaxPayload, loginTimeoutMs: config.loginTimeoutMs, pingIntervalMs: DEFAULTS.wsPingIntervalMs, presenceMax: DEFAULTS.wsPresenceMax, serverName: 'chatd', version: VERSION },
+    config.httpOrigins,
+  );
+  const web = async (key: 'httpPort' | 'httpsPort', port: number | null, credentials?: typeof tlsCredentials): Promise<number | undefined> => {
+    if (port === null) return undefined;
+    try {
+      return await listenWeb(listeners, { host: config.httpHost ?? config.host, port, credentials, webRoot: WEB_ROOT }, ws, log);
+    } catch (err: unknown) {
+      if (!explicit.has(key) && typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE') {
+        log.error('LISTEN', `port ${port} is busy, so the web client is off (choose another with --${key === 'httpPort' ? 'http-port' : 'https-port'} N)`);
+        return undefined;
+      }
+      await listeners.shutdown();
+      throw err;
+    }
+  };
+  const httpPort = await web('httpPort', config.httpPort);
+  const httpsPort = await web('httpsPort', config.httpsPort, tlsCredentials);
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {
     try {
@@ -105,6 +142,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     listeners,
     port,
     tlsPort,
+    httpPort,
+    httpsPort,
     metricsPort: metrics?.port,
     async close() {
       stopStats();

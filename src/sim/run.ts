@@ -111,6 +111,7 @@ function serverConfig(o: SimOptions, names: Map<ClassName, string[]>): ServerCon
   // Outbound flow control is the subject; inbound flood control would only slow the senders.
   config.floodRate = 0;
   config.statsIntervalS = 0;
+  config.httpPort = null;
   config.logMessages = false;
   config.quiet = true;
   for (const n of names.get('slow') ?? []) config.slow.set(n, o.slowMs);

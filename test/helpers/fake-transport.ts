@@ -50,8 +50,13 @@ export class FakeTransport implements Transport {
     this.paused = false;
   }
 
+  /** Everything written, as bytes. */
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+
   get text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this.bytes.toString('utf8');
   }
 
   /** Complete lines received, without LF. */

@@ -28,7 +28,9 @@ export interface ServerProc {
  * once it prints `Chat server running on HOST:PORT`. Extra CLI args are passed through.
  */
 export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...args], {
+  // The web listener only where a test asks for it (--http-port 0), never on the fixed default port.
+  const web = args.includes('--http-port') ? [] : ['--http-port', 'off'];
+  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...web, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

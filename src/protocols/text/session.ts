@@ -1,13 +1,13 @@
 import * as actions from '../../core/actions.js';
 import type { CloseCode } from '../../core/close-reasons.js';
 import type { ChatContext } from '../../core/context.js';
-import { FloodGate, type HeldInput } from '../../core/flood-gate.js';
 import { DEFAULTS } from '../../core/limits.js';
-import { admit, authenticate, type LoginOutcome } from '../../core/login.js';
+import { admit, type LoginOutcome } from '../../core/login.js';
 import type { ChatMember, MemberHost } from '../../core/member.js';
 import { nameProblem } from '../../core/names.js';
 import type { Outbox } from '../../core/outbox.js';
 import { stripControls } from '../../core/sanitize.js';
+import { SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Session, Transport } from '../../core/transport.js';
 import { runCommand } from '../../core/commands/commands.js';
 import { LineDecoder, type LineSink } from './line-decoder.js';
@@ -32,34 +32,27 @@ type State = 'username' | 'password' | 'verifying' | 'chat' | 'closed';
  * the ChatMember (src/core/member.ts) owns the outbox and the way out of the hub.
  *
  * Contract:
- * - Lines are handled one at a time, in order. While a line's handling is asynchronous (password
- *   verification) or input is held back (flood control), reading is paused and later lines wait in
- *   `held`; the socket's own buffer bounds how many can pile up.
+ * - Lines are handled one at a time, in order (SessionCore holds them while a password is checked
+ *   or flood control waits).
  * - The state becomes 'chat' only once the member is in the hub, and 'closed' exactly once.
  * - After shutdown has begun, input is ignored and no login completes.
  */
-export class TextSession implements Session, LineSink, HeldInput, MemberHost {
+export class TextSession implements Session, LineSink, MemberHost, SessionHooks {
   readonly renderer = textRenderer;
-  /** The logged-in user; undefined before login. */
-  member: ChatMember | undefined;
+  private readonly core: SessionCore;
   private state: State = 'username';
   private readonly decoder: LineDecoder;
-  private held: string[] = [];
-  private holds = 0;
   private pendingName = '';
   private badNames = 0;
   private quietTimer: NodeJS.Timeout | undefined;
-  private loginTimer: NodeJS.Timeout | undefined;
-  private flood: FloodGate | undefined;
 
   constructor(
     readonly transport: Transport,
     readonly ctx: ChatContext,
     private readonly settings: TextSettings,
   ) {
+    this.core = new SessionCore(ctx, this, settings.loginTimeoutMs);
     this.decoder = new LineDecoder(settings.maxLine, this);
-    this.loginTimer = setTimeout(onLoginTimer, settings.loginTimeoutMs, this);
-    this.loginTimer.unref();
     transport.write(LOGIN.usernamePrompt);
   }
 
@@ -67,34 +60,35 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
     return this.state === 'chat';
   }
 
+  /** The logged-in user; undefined before login. */
+  get member(): ChatMember | undefined {
+    return this.core.member;
+  }
+
   /** The member's outbox; only once logged in. */
   get outbox(): Outbox {
-    return this.member!.outbox;
+    return this.core.member!.outbox;
   }
 
   // --- Session (driven by the connection) ---
 
   data(chunk: Buffer): void {
-    if (this.state === 'closed' || this.ctx.shuttingDown) return;
+    if (!this.core.accepting) return;
     this.member?.touch();
     this.decoder.push(chunk);
     if (this.state === 'username' && !this.decoder.chunkFraming && this.decoder.pendingBytes > 0) this.armLegacyDetection();
   }
 
   drained(): void {
-    this.member?.outbox.drained();
+    this.core.drained();
   }
 
   closed(code: CloseCode): void {
-    if (this.member !== undefined) this.member.leave(code);
-    else this.left(code);
+    this.core.connectionClosed(code);
   }
 
   shutdown(): void {
-    if (this.state === 'closed') return;
-    if (this.member !== undefined) return this.member.quit('SHUTDOWN', 'Server shutting down.');
-    this.transport.write(textRenderer.render({ kind: 'closing', text: 'Server shutting down.' }));
-    this.end('SHUTDOWN');
+    this.core.shutdown(textRenderer.render({ kind: 'closing', text: 'Server shutting down.' }));
   }
 
   // --- MemberHost ---
@@ -102,45 +96,20 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
   left(_code: CloseCode): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.held = [];
+    this.core.closed();
     if (this.quietTimer) clearTimeout(this.quietTimer);
-    if (this.loginTimer) clearTimeout(this.loginTimer);
-    this.flood?.stop();
   }
 
   // --- LineSink (driven by the decoder) ---
 
   line(bytes: Buffer): void {
-    const text = bytes.toString('utf8');
-    if (this.holds > 0 || this.held.length > 0) {
-      this.held.push(text);
-      return;
-    }
-    this.handle(text);
+    this.core.input(bytes.toString('utf8'));
   }
 
   tooLong(): void {
     this.notice(`Line too long (max ${this.settings.maxLine} bytes).`);
     if (this.state === 'username') this.transport.write(LOGIN.usernamePrompt);
     else if (this.state === 'password') this.transport.write(LOGIN.passwordPrompt);
-  }
-
-  // --- HeldInput (flood control, password checks) ---
-
-  /** Holds input (reading paused) until release(); holds nest. */
-  hold(): void {
-    if (this.holds++ === 0) this.transport.pause();
-  }
-
-  defer(text: string): void {
-    this.held.unshift(text);
-    this.hold();
-  }
-
-  release(): void {
-    if (this.holds === 0 || --this.holds > 0) return;
-    while (this.held.length > 0 && this.holds === 0 && this.state !== 'closed') this.handle(this.held.shift()!);
-    if (this.holds === 0 && this.state !== 'closed') this.transport.resume();
   }
 
   // --- used by tools and tests ---
@@ -153,14 +122,13 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
 
   /** Ends the session gracefully (the user's `exit`, or a tool). */
   quit(code: CloseCode): void {
-    if (this.member !== undefined) this.member.quit(code);
-    else this.end(code);
+    this.core.quit(code);
   }
 
   // --- internals ---
 
-  private handle(text: string): void {
-    if (this.ctx.shuttingDown) return;
+  handle(text: string): void {
+    if (!this.core.accepting) return;
     try {
       switch (this.state) {
         case 'username':
@@ -202,12 +170,7 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
 
   private onPassword(text: string): void {
     this.state = 'verifying';
-    this.hold();
-    const { remoteAddress: ip, remotePort: port } = this.transport;
-    const attempt = { name: this.pendingName, password: text.trim(), ip, port, alive: () => this.state === 'verifying' };
-    authenticate(this.ctx, attempt, this)
-      .then((outcome) => this.loginDone(outcome))
-      .catch((err: unknown) => this.internalError(err));
+    this.core.logIn(this.pendingName, text.trim(), () => this.state === 'verifying', (outcome) => this.loginDone(outcome), (err) => this.internalError(err));
   }
 
   /** Renders a login outcome; on `ok`, the user enters the hub and input flows again. */
@@ -225,13 +188,9 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
         this.transport.write(LOGIN.duplicate);
         return this.end('DUPLICATE_LOGIN');
       case 'ok': {
-        if (this.loginTimer) clearTimeout(this.loginTimer);
-        this.loginTimer = undefined;
-        const member = admit(this.ctx, outcome.account, this, LOGIN.welcome(outcome.account.name));
-        this.member = member;
-        if (member.flood !== undefined) this.flood = new FloodGate(member.flood, this.ctx.counters, this, onTooFast.bind(undefined, member));
+        this.core.admitted(admit(this.ctx, outcome.account, this, LOGIN.welcome(outcome.account.name)));
         this.state = 'chat';
-        this.release();
+        this.core.release();
         return;
       }
     }
@@ -243,7 +202,7 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
     if (text === '') return;
     const leaving = text.length === 4 && text.toLowerCase() === 'exit';
     if (leaving || text.toLowerCase() === '/quit') return m.quit('CLIENT_EXIT');
-    if (this.flood !== undefined && !this.flood.admit(raw)) return;
+    if (this.core.flood !== undefined && !this.core.flood.admit(raw)) return;
     const first = text.charCodeAt(0);
     if (first === 0x2f /* / */) return runCommand(m, text);
     if (first === 0x40 /* @ */) return this.privateMessage(m, text);
@@ -264,10 +223,8 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
     }
   }
 
-  /** Closes a connection that is not (or no longer) logged in. */
   private end(code: CloseCode): void {
-    this.left(code);
-    this.transport.end(code);
+    this.core.end(code);
   }
 
   private armLegacyDetection(): void {
@@ -286,28 +243,19 @@ export class TextSession implements Session, LineSink, HeldInput, MemberHost {
   }
 
   loginTimedOut(): void {
-    this.loginTimer = undefined;
-    if (this.state === 'chat' || this.state === 'closed' || this.ctx.shuttingDown) return;
     this.transport.write(LOGIN.timedOut);
     this.end('LOGIN_TIMEOUT');
   }
 
-  private internalError(err: unknown): void {
-    const who = this.member?.name ?? (this.pendingName || this.transport.remoteAddress);
-    this.ctx.log.error('ERROR', `while handling input from ${who}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { user: who });
-    this.notice('Internal error.');
-    if (this.member === undefined || !this.member.active) this.end('INTERNAL_ERROR');
+  tooFast(rate: number): void {
+    this.notice(`You are sending too fast (limit ${rate} messages per second); messages are refused until you slow down.`);
   }
-}
 
-function onLoginTimer(s: TextSession): void {
-  s.loginTimedOut();
+  private internalError(err: unknown): void {
+    this.core.internalError(err, this.member?.name ?? (this.pendingName || this.transport.remoteAddress), (text) => this.notice(text));
+  }
 }
 
 function onQuietTimer(s: TextSession): void {
   s.quietElapsed();
-}
-
-function onTooFast(m: ChatMember, rate: number): void {
-  reply(m, `You are sending too fast (limit ${rate} messages per second); messages are refused until you slow down.`);
 }

@@ -1,0 +1,160 @@
+import type { CloseCode } from './close-reasons.js';
+import type { ChatContext } from './context.js';
+import { FloodGate, type HeldInput } from './flood-gate.js';
+import { authenticate, type LoginOutcome } from './login.js';
+import type { ChatMember, MemberHost } from './member.js';
+import type { Transport } from './transport.js';
+
+/**
+ * The protocol-independent half of a protocol session, which each session holds (composition):
+ * input units kept in order while they are held (a password check in flight, flood control's
+ * wait), the member once logged in, and the ways out of a connection.
+ *
+ * Contract:
+ * - Units are handled one at a time, in arrival order, by the session's `handle`. Flood control
+ *   (once logged in) is applied by the session through `flood`. While held,
+ *   reading is paused and later units wait in `held`; the socket's own buffer bounds how many can
+ *   pile up (one read).
+ * - `closed()` is called once the session has ended (`left`): held input is dropped, nothing more
+ *   is handled.
+ * - `connectionClosed` and `shutdown` are the Session methods of the same names: the member leaves
+ *   through ChatMember.leave; a connection that never logged in ends through the host's `left`.
+ */
+export interface SessionHooks {
+  /** Handles one input unit (a line, a message). */
+  handle(unit: string): void;
+  /** Not logged in within loginTimeoutMs: the session says so in its words and ends. */
+  loginTimedOut(): void;
+  /** Flood control refused input (once per run): the session says so in its words. */
+  tooFast(ratePerS: number): void;
+}
+
+export class SessionCore implements HeldInput {
+  member: ChatMember | undefined;
+  /** Inbound flood control, once logged in with a flood rate above 0. */
+  flood: FloodGate | undefined;
+  private ended = false;
+  private held: string[] = [];
+  private holds = 0;
+  private loginTimer: NodeJS.Timeout | undefined;
+
+  readonly transport: Transport;
+
+  /** `session`: the protocol session holding this core (its member's host, and these hooks). */
+  constructor(
+    readonly ctx: ChatContext,
+    private readonly session: MemberHost & SessionHooks,
+    loginTimeoutMs: number,
+  ) {
+    this.transport = session.transport;
+    this.loginTimer = setTimeout(onLoginTimer, loginTimeoutMs, this);
+    this.loginTimer.unref();
+  }
+
+  /**
+   * Starts a login: input is held while the password is checked; `done` renders the outcome (on
+   * `ok` it must admit at once and call `admitted`); a bug in an account store goes to `failed`.
+   */
+  logIn(name: string, password: string, alive: () => boolean, done: (outcome: LoginOutcome) => void, failed: (err: unknown) => void): void {
+    this.hold();
+    const { remoteAddress: ip, remotePort: port } = this.transport;
+    authenticate(this.ctx, { name, password, ip, port, alive }, this.session).then(done).catch(failed);
+  }
+
+  /** The login was admitted: the session is a member from now on (flood control set up). */
+  admitted(member: ChatMember): void {
+    this.member = member;
+    this.stopLoginTimer();
+    if (member.flood !== undefined) this.flood = new FloodGate(member.flood, this.ctx.counters, this, (rate) => this.session.tooFast(rate));
+  }
+
+  /** Called by the login timer. */
+  loginTimerFired(): void {
+    this.loginTimer = undefined;
+    if (this.member === undefined && this.accepting) this.session.loginTimedOut();
+  }
+
+  /** False once the session has ended, or while the server is shutting down (input is ignored then). */
+  get accepting(): boolean {
+    return !this.ended && !this.ctx.shuttingDown;
+  }
+
+  /** One input unit from the codec: handled now, or queued behind held ones. */
+  input(unit: string): void {
+    if (this.holds > 0 || this.held.length > 0) this.held.push(unit);
+    else this.session.handle(unit);
+  }
+
+  /** Holds input (reading paused) until release(); holds nest. */
+  hold(): void {
+    if (this.holds++ === 0) this.transport.pause();
+  }
+
+  /** Puts a unit back at the front and holds input (flood control's delay). */
+  defer(unit: string): void {
+    this.held.unshift(unit);
+    this.hold();
+  }
+
+  release(): void {
+    if (this.holds === 0 || --this.holds > 0) return;
+    while (this.held.length > 0 && this.holds === 0 && !this.ended) this.session.handle(this.held.shift()!);
+    if (this.holds === 0 && !this.ended) this.transport.resume();
+  }
+
+  /** The session has ended: drop held input, handle nothing more. */
+  closed(): void {
+    this.ended = true;
+    this.held = [];
+    this.stopLoginTimer();
+    this.flood?.stop();
+  }
+
+  drained(): void {
+    this.member?.outbox.drained();
+  }
+
+  connectionClosed(code: CloseCode): void {
+    if (this.member !== undefined) this.member.leave(code);
+    else this.session.left(code);
+  }
+
+  /** Server shutdown: a logged-in member quits with the notice; before login, `farewell` is written and the connection ends. */
+  shutdown(farewell: Buffer): void {
+    if (this.ended) return;
+    if (this.member !== undefined) return this.member.quit('SHUTDOWN', 'Server shutting down.');
+    this.transport.write(farewell);
+    this.end('SHUTDOWN');
+  }
+
+  /** Ends the session gracefully: the member quits, or the connection (not logged in) ends. */
+  quit(code: CloseCode): void {
+    if (this.member !== undefined) this.member.quit(code);
+    else this.end(code);
+  }
+
+  /** Closes a connection that is not (or no longer) logged in. */
+  end(code: CloseCode): void {
+    this.session.left(code);
+    this.transport.end(code);
+  }
+
+  /**
+   * A bug while handling input: logged with who and the stack. A logged-in user gets `notice` and
+   * carries on; a connection not logged in is closed (INTERNAL_ERROR) after `notice`.
+   */
+  internalError(err: unknown, who: string, notice: (text: string) => void): void {
+    this.ctx.log.error('ERROR', `while handling input from ${who}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, { user: who });
+    notice('Internal error.');
+    if (this.member === undefined || !this.member.active) this.end('INTERNAL_ERROR');
+  }
+
+  private stopLoginTimer(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loginTimer = undefined;
+  }
+}
+
+function onLoginTimer(core: SessionCore): void {
+  core.loginTimerFired();
+}
