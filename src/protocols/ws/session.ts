@@ -371,7 +371,11 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
   }
 
   private internalError(err: unknown): void {
-    this.core.internalError(err, this.member?.name ?? this.transport.remoteAddress, (text) => this.error('bad-message', text));
+    this.core.internalError(err, this.member?.name ?? this.transport.remoteAddress, (text) => {
+      const bytes = wsFrame({ type: 'notice', text });
+      if (this.member !== undefined) this.member.reply(bytes);
+      else this.transport.write(bytes);
+    });
   }
 }
 
