@@ -38,6 +38,8 @@ const drawers = new Drawers([
 
 /** A room the user asked to enter: shown as soon as the server says they are in. */
 let pendingRoom: string | null = null;
+/** Rooms entered again after a reconnect: their "You joined" line would only be noise. */
+const rejoining = new Set<string>();
 /** The last room shown, where commands typed in a private conversation apply. */
 let lastRoom = 'lobby';
 let countdown: ReturnType<typeof setInterval> | undefined;
@@ -90,6 +92,7 @@ byId('logout', HTMLButtonElement).addEventListener('click', logout);
 
 function online(w: Extract<ServerMessage, { type: 'welcome' }>, first: boolean): void {
   clearInterval(countdown);
+  countdown = undefined;
   view.showLink('online', 'Online');
   if (first) {
     state.reset();
@@ -107,7 +110,11 @@ function online(w: Extract<ServerMessage, { type: 'welcome' }>, first: boolean):
   // Back after a reconnect: enter again the rooms the user was in, leave the default one if they had.
   const wanted = [...state.joined];
   state.welcome(w.user, w.rooms);
-  for (const room of wanted) if (!w.rooms.includes(room)) link.send({ type: 'join', room });
+  for (const room of wanted) {
+    if (w.rooms.includes(room)) continue;
+    rejoining.add(room);
+    link.send({ type: 'join', room });
+  }
   if (wanted.length > 0) for (const room of w.rooms) if (!wanted.includes(room)) link.send({ type: 'part', room });
   view.showBanner('Reconnected.', 'ok', undefined, 4000);
   if (state.current) view.add(state.current, status('Reconnected.'));
@@ -138,9 +145,8 @@ function ended(why: Parameters<LinkEvents['ended']>[0], text: string): void {
   countdown = undefined;
   view.showLink('offline', 'Offline');
   if (why === 'kicked') {
-    const said = `You were kicked${text ? `: ${text}` : '.'} You will not be reconnected.`;
-    if (state.current) view.add(state.current, { kind: 'error', at: Date.now(), text: said });
-    view.showBanner(said, 'warning', { label: 'Log in again', run: logout });
+    // The server's own words (the `closing` frame) are already in the log; the banner says what follows.
+    view.showBanner(`You were kicked${text ? `: ${text}` : '.'} You will not be reconnected.`, 'warning', { label: 'Log in again', run: logout });
   } else if (why === 'timeout') {
     view.showBanner(text, 'warning', { label: 'Reconnect', run: () => link.retryNow() });
   } else {
@@ -216,7 +222,8 @@ function frame(msg: ServerMessage): void {
 function joined(msg: Extract<ServerMessage, { type: 'joined' }>): void {
   const fresh = state.enter(msg.user, msg.room);
   const mine = msg.user === state.me;
-  if (fresh || mine) {
+  const quiet = mine && rejoining.delete(msg.room);
+  if ((fresh || mine) && !quiet) {
     const text = mine ? `You joined #${msg.room}.` : msg.how === 'login' ? `${msg.user} joined the chat.` : `${msg.user} joined #${msg.room}.`;
     view.add(roomKey(msg.room), { kind: 'presence', at: msg.at, text });
   }

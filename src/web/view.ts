@@ -148,7 +148,7 @@ export class ChatView {
   private log(key: ConvKey): MessageLog {
     let log = this.logs.get(key);
     if (!log) {
-      log = new MessageLog(key.startsWith('#') ? `Messages in ${key}` : `Private messages with ${key.slice(1)}`);
+      log = new MessageLog(key.startsWith('#') ? `History of ${key}` : `Private conversation with ${key.slice(1)}`);
       this.logs.set(key, log);
       this.logsBox.append(log.element);
     }
