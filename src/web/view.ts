@@ -172,7 +172,7 @@ export class ChatView {
     replaceItems(this.roomList, rooms);
 
     const others = state.otherRooms(MAX_OTHER_ROOMS).map(([room, count]) => {
-      const li = this.item(roomKey(room), room, 0, [el('span', 'conv-count', String(count)), el('span', 'visually-hidden', ` (${count} people, join)`)]);
+      const li = this.item(roomKey(room), room, 0, [el('span', 'conv-count', String(count)), el('span', 'visually-hidden', ` (${count} ${count === 1 ? 'person' : 'people'}, join)`)]);
       li.querySelector('button')?.setAttribute('data-join', '1');
       return li;
     });
