@@ -1,6 +1,8 @@
 // Makes `npm start`, `npm test` and friends work as the first command on a fresh clone:
 // installs dependencies when node_modules is missing or older than package-lock.json, and
-// compiles TypeScript when any source is newer than the last build. Quiet when nothing to do.
+// compiles TypeScript when any source is newer than the last build, and builds the browser page
+// (scripts/build-web.mjs) when anything under src/web, or the protocol it imports, is newer than
+// dist/web. Quiet when nothing to do.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -10,13 +12,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0);
 
-function newestIn(dir) {
+// `skip`: a folder tsc does not compile (src/web has its own build); its files must not make
+// tsc run, since tsc would then find nothing to do, leave its stamp old and run every time.
+function newestIn(dir, test = (name) => name.endsWith('.ts'), skip = '') {
   let newest = 0;
   if (!existsSync(dir)) return 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestIn(p));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+    if (entry.isDirectory()) newest = p === skip ? newest : Math.max(newest, newestIn(p, test, skip));
+    else if (test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }
@@ -28,8 +32,17 @@ if (!existsSync(marker) || mtime(join(root, 'package-lock.json')) > mtime(marker
 }
 
 const stamp = join(root, 'dist', '.tsbuildinfo');
-const sources = Math.max(newestIn(join(root, 'src')), newestIn(join(root, 'test')), mtime(join(root, 'tsconfig.json')));
+const web = join(root, 'src', 'web');
+const sources = Math.max(newestIn(join(root, 'src'), undefined, web), newestIn(join(root, 'test')), mtime(join(root, 'tsconfig.json')));
 if (sources > mtime(stamp)) {
   process.stderr.write('Building (tsc)...\n');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+// Every file of the page counts (html, css, its tsconfig), not only .ts.
+const page = join(root, 'dist', 'web', 'index.html');
+const pageSources = Math.max(newestIn(web, () => true), mtime(join(root, 'src', 'protocols', 'ws', 'messages.ts')), mtime(join(root, 'scripts', 'build-web.mjs')));
+if (pageSources > mtime(page)) {
+  process.stderr.write('Building the web page (esbuild)...\n');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build-web.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
 }
