@@ -1,0 +1,120 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type ServerProc } from '../helpers/server.js';
+import { TestClient } from '../helpers/client.js';
+
+/**
+ * The web client in a real browser: Debian's chromium (installed by .ci/run) driven by
+ * playwright-core, against the real server, beside a text-protocol client. Asserts what a person
+ * sees on the page. CHAT_SCREENSHOTS=DIR keeps the screenshots there (docs/ for the README's).
+ */
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const SKIP = CHROMIUM === undefined ? 'chromium is not installed (CI installs it); skipping the browser tests' : false;
+const SHOTS = process.env['CHAT_SCREENSHOTS'] ?? join(tmpdir(), 'chatd-web-shots');
+
+async function webServer(args: string[] = []): Promise<{ server: ServerProc; url: string }> {
+  const server = await startServer(['--http-port', '0', ...args]);
+  const line = await server.waitForLog(/^Web client on http:\/\/127\.0\.0\.1:\d+\/$/);
+  return { server, url: line.slice('Web client on '.length) };
+}
+
+async function logIn(browser: Browser, url: string, user: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const page = await browser.newPage({ viewport });
+  page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
+  await page.goto(url);
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password').fill(`${user}p`);
+  await page.getByLabel('Password').press('Enter');
+  await page.getByLabel('Message').waitFor({ timeout: 20_000 });
+  return page;
+}
+
+async function say(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message').fill(text);
+  await page.getByLabel('Message').press('Enter');
+}
+
+/** The visible text of the current conversation's log. */
+function logText(page: Page): Promise<string> {
+  return page.locator('[role="log"]:visible').innerText();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, name) });
+}
+
+test('two browsers and a terminal chat; private messages; HTML stays text; a phone-sized page; a restart reconnects by itself', { skip: SKIP, timeout: 120_000 }, async () => {
+  const browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+  let { server, url } = await webServer();
+  try {
+    const alice = await logIn(browser, url, 'user1');
+    const bob = await logIn(browser, url, 'user2');
+    const carol = await TestClient.login(server.port, 'user3');
+
+    await say(alice, 'hello from a browser');
+    await bob.getByText('hello from a browser').waitFor();
+    await carol.waitFor('user1: hello from a browser\n');
+    carol.send('hello from a terminal\n');
+    await alice.getByText('hello from a terminal').waitFor();
+    await bob.getByText('hello from a terminal').waitFor();
+
+    // HTML from a user is shown as text and never run.
+    carol.send('<img src=x onerror="document.title=\'pwned\'"><b>bold</b>\n');
+    await alice.getByText('<img src=x onerror="document.title=\'pwned\'"><b>bold</b>').waitFor();
+    assert.equal(await alice.locator('[role="log"] img, [role="log"] b').count(), 0);
+    assert.notEqual(await alice.title(), 'pwned');
+
+    // A typed command and a private conversation opened by clicking a name.
+    await say(alice, '/me waves');
+    await carol.waitFor('* user1 waves\n');
+    await say(alice, '/topic Release on Friday');
+    await alice.getByText('Release on Friday').first().waitFor();
+    await shot(alice, 'web-desktop.png');
+    await alice.getByRole('complementary', { name: 'Members' }).getByText('user2', { exact: true }).click();
+    await say(alice, 'just between us');
+    // Bob is told in his conversation list, and sees it when he opens that conversation.
+    await bob.getByRole('navigation', { name: 'Rooms' }).getByText('user1').click({ timeout: 20_000 });
+    await bob.getByText('just between us').waitFor({ timeout: 20_000 });
+    assert.ok(!carol.text.includes('just between us'));
+    carol.send('@user2 psst from the terminal\n');
+    await bob.getByRole('navigation', { name: 'Rooms' }).getByText('user3').click({ timeout: 20_000 });
+    await bob.getByText('psst from the terminal').waitFor({ timeout: 20_000 });
+    await shot(bob, 'web-private.png');
+
+    // A phone-sized screen: no sideways scrolling, the message box on screen.
+    const phone = await logIn(browser, url, 'user4', { width: 375, height: 667 });
+    await phone.getByText('user4 joined the chat.').or(phone.getByLabel('Message')).first().waitFor();
+    const { scrollWidth, innerWidth } = await phone.evaluate<{ scrollWidth: number; innerWidth: number }>('({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })');
+    assert.ok(scrollWidth <= innerWidth, `scrolls sideways: ${scrollWidth} > ${innerWidth}`);
+    const box = await phone.getByLabel('Message').boundingBox();
+    assert.ok(box !== null && box.y + box.height <= 667, `message box off screen: ${JSON.stringify(box)}`);
+    await say(phone, 'from a phone');
+    await carol.waitFor('user4: from a phone\n');
+    await shot(phone, 'web-phone.png');
+
+    // The server restarts under the open pages: they reconnect and log in by themselves.
+    const webPort = new URL(url).port;
+    await server.stop();
+    carol.destroy();
+    await alice.getByText(/Reconnecting/).first().waitFor({ timeout: 20_000 });
+    ({ server, url } = await webServer(['--http-port', webPort]));
+    const dave = await TestClient.login(server.port, 'user3');
+    await dave.waitFor(/user1 joined the chat\.\n/, 60_000).catch(() => undefined);
+    await alice.getByText('Reconnected.').first().waitFor({ timeout: 60_000 });
+    // Back in the room: a line from the terminal reaches the page again.
+    await alice.getByRole('navigation', { name: 'Rooms' }).getByText('lobby').first().click();
+    dave.send('welcome back\n');
+    await alice.getByText('welcome back').waitFor({ timeout: 20_000 });
+    assert.match(await logText(alice), /welcome back/);
+    dave.destroy();
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+});
