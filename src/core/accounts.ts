@@ -19,6 +19,8 @@ export interface AccountStore {
    * whether the name exists (compare in constant time, do the same work for unknown names).
    */
   verify(name: string, password: string): Promise<Account | null>;
+  /** Whether `name` is an account (offline messages are kept only for accounts, not for guests). */
+  has(name: string): boolean;
 }
 
 /** Constant-time string equality (hashing first makes the lengths equal). */
@@ -37,6 +39,10 @@ export const DEMO_ACCOUNTS: ReadonlyArray<{ name: string; password: string; admi
 ];
 
 export class DemoAccounts implements AccountStore {
+  has(name: string): boolean {
+    return DEMO_ACCOUNTS.some((a) => a.name === name);
+  }
+
   readonly description = `built-in demo accounts: ${DEMO_ACCOUNTS.map((a) => `${a.name}/${a.password}`).join(', ')}`;
   async verify(name: string, password: string): Promise<Account | null> {
     let found: Account | null = null;
@@ -50,6 +56,11 @@ export class DemoAccounts implements AccountStore {
 
 /** Guest mode for experiments and benchmarks: any well-formed name, any password. Nobody is admin. */
 export class OpenAccounts implements AccountStore {
+  /** Guests have no account. */
+  has(): boolean {
+    return false;
+  }
+
   readonly description = 'OPEN: any valid username is admitted with any password (--auth open)';
   async verify(name: string): Promise<Account | null> {
     return isValidName(name) ? { name, admin: false } : null;

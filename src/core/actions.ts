@@ -3,7 +3,8 @@ import type { JoinResult, MoveResult, Topic } from './hub.js';
 import { DEFAULTS } from './limits.js';
 import type { ChatMember } from './member.js';
 import { nameProblem } from './names.js';
-import { stripControls } from './sanitize.js';
+import { cleanText } from './sanitize.js';
+import { remember, replay } from './history.js';
 
 /**
  * What a user can do once logged in, for every protocol: a `/join` typed in the text protocol, an
@@ -23,11 +24,6 @@ export type SayResult = 'sent' | 'empty' | 'not-in-room';
 export type WhisperResult = 'sent' | 'empty' | 'offline';
 export type RoomResult<R> = R | 'invalid-name';
 
-/** Sanitised, trimmed user text. */
-export function cleanText(raw: string): string {
-  return stripControls(raw).trim();
-}
-
 /** A room name as users may type it (`dev` or `#dev`), or null when it breaks the name rule. */
 export function roomName(raw: string): string | null {
   const room = raw.startsWith('#') ? raw.slice(1) : raw;
@@ -36,21 +32,24 @@ export function roomName(raw: string): string | null {
 
 /** Says `raw` to the rest of `room`. */
 export function say(m: ChatMember, room: string, raw: string): SayResult {
-  const text = cleanText(raw);
-  if (text === '') return 'empty';
-  if (m.ctx.hub.say(m, room, text) === undefined) return 'not-in-room';
-  counted(m);
-  m.ctx.log.message('MESSAGE', `${m.name}: ${text}`, { user: m.name, room });
-  return 'sent';
+  return toRoom(m, room, raw, 'message');
 }
 
 /** `/me`: an action in `room`. */
 export function act(m: ChatMember, room: string, raw: string): SayResult {
+  return toRoom(m, room, raw, 'action');
+}
+
+/** A message or an action: sanitised, sent, remembered, counted, logged. */
+function toRoom(m: ChatMember, room: string, raw: string, kind: 'message' | 'action'): SayResult {
   const text = cleanText(raw);
   if (text === '') return 'empty';
-  if (m.ctx.hub.act(m, room, text) === undefined) return 'not-in-room';
+  const event = kind === 'message' ? m.ctx.hub.say(m, room, text) : m.ctx.hub.act(m, room, text);
+  if (event === undefined) return 'not-in-room';
+  remember(m, event);
   counted(m);
-  m.ctx.log.message('ACTION', `${m.name} ${text}`, { user: m.name, room });
+  if (kind === 'message') m.ctx.log.message('MESSAGE', `${m.name}: ${text}`, { user: m.name, room });
+  else m.ctx.log.message('ACTION', `${m.name} ${text}`, { user: m.name, room });
   return 'sent';
 }
 
@@ -68,14 +67,23 @@ export function whisper(m: ChatMember, to: string, raw: string): WhisperResult {
 export function join(m: ChatMember, rawRoom: string): RoomResult<JoinResult> {
   const room = roomName(rawRoom);
   if (room === null) return 'invalid-name';
-  return m.ctx.hub.join(m, room);
+  const result = m.ctx.hub.join(m, room);
+  if (result === 'joined') replayOnJoin(m, room);
+  return result;
 }
 
 /** The text protocol's /join: leaves every room for `room`. */
 export function move(m: ChatMember, rawRoom: string): RoomResult<MoveResult> {
   const room = roomName(rawRoom);
   if (room === null) return 'invalid-name';
-  return m.ctx.hub.move(m, room);
+  const result = m.ctx.hub.move(m, room);
+  if (result === 'moved') replayOnJoin(m, room);
+  return result;
+}
+
+/** --replay-on-join: the room's last lines after the confirmation of a join (a later turn). */
+function replayOnJoin(m: ChatMember, room: string): void {
+  if (m.ctx.replayOnJoin > 0) void replay(m, room, m.ctx.replayOnJoin).catch((err: unknown) => m.ctx.log.error('STORE', String(err)));
 }
 
 export function part(m: ChatMember, rawRoom: string): RoomResult<'parted' | 'not-in-room'> {
@@ -87,7 +95,9 @@ export function part(m: ChatMember, rawRoom: string): RoomResult<'parted' | 'not
 /** Sets a room's topic ('' clears it); cut to DEFAULTS.topicMaxLength characters. */
 export function setTopic(m: ChatMember, room: string, raw: string): 'set' | 'not-in-room' {
   const text = cleanText(raw).slice(0, DEFAULTS.topicMaxLength);
-  if (m.ctx.hub.setTopic(m, room, text) === undefined) return 'not-in-room';
+  const event = m.ctx.hub.setTopic(m, room, text);
+  if (event === undefined) return 'not-in-room';
+  remember(m, event);
   m.ctx.log.event('TOPIC', `${m.name} set the topic of ${room}`, { user: m.name, room });
   return 'set';
 }
@@ -197,6 +207,8 @@ export interface ServerStats {
   readonly rssBytes: number;
   readonly heapBytes: number;
   readonly uptimeS: number;
+  /** The store: 'memory' or 'sqlite', entries written, writes that failed. */
+  readonly store: { readonly kind: string; readonly writes: number; readonly errors: number };
   readonly rows: Page<MemberRow>;
 }
 
@@ -227,6 +239,7 @@ export function serverStats(m: ChatMember, page = 1): ServerStats | 'not-admin' 
     rssBytes: mem.rss,
     heapBytes: mem.heapUsed,
     uptimeS: Math.round((clock() - startedAt) / 1000),
+    store: { kind: m.ctx.store.kind, writes: m.ctx.store.stats.writes, errors: m.ctx.store.stats.errors },
     rows: {
       ...rows,
       items: rows.items.map((x) => ({

@@ -7,6 +7,7 @@ import type { VerifyQueue } from './verify-queue.js';
 import type { NameClaims } from './name-claims.js';
 import type { Clock } from './clock.js';
 import type { ChatMember, MemberSettings } from './member.js';
+import type { ChatStore } from './store.js';
 
 /**
  * The shared chat state every protocol session works on: built once per server by
@@ -26,6 +27,10 @@ export interface ChatContext {
   readonly settings: MemberSettings;
   readonly log: Logger;
   readonly counters: Counters;
+  /** Room history and offline messages (memory, or SQLite with --data-dir). */
+  readonly store: ChatStore;
+  /** Lines of room history sent after the welcome and after every join (--replay-on-join); 0 = none. */
+  readonly replayOnJoin: number;
   /** Monotonic clock (uptime, timers); the hub has its own wall clock for stamps. */
   readonly clock: Clock;
   readonly startedAt: number;

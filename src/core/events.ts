@@ -4,6 +4,8 @@
  * does it once, for every protocol).
  */
 
+import type { HistoryEntry, OfflineEntry } from './store.js';
+
 /**
  * Where and when an event was made, stamped once where it is created (the hub) and never changed:
  * history keeps it, offline delivery shows its time, and a cluster de-duplicates by origin + id.
@@ -33,6 +35,10 @@ export type ChatEvent =
   | { readonly kind: 'left'; readonly stamp: Stamp; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
   /** A room's topic was set (`text` '' = cleared). */
   | { readonly kind: 'topic'; readonly stamp: Stamp; readonly by: string; readonly room: string; readonly text: string }
+  /** A room event from the store, replayed to one user (/history, --replay-on-join). */
+  | { readonly kind: 'history'; readonly entry: HistoryEntry }
+  /** A private message kept while its recipient was offline, delivered at their login. */
+  | { readonly kind: 'offline'; readonly entry: OfflineEntry }
   /** The server speaking to one user (errors, command output, notices). Not stamped: never stored. */
   | { readonly kind: 'notice'; readonly text: string }
   /** The last thing a connection gets before the server closes it (IRC renders it as ERROR). */

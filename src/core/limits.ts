@@ -101,6 +101,17 @@ export const DEFAULTS = {
   /** Users and rooms in one WebSocket presence snapshot (the rest is marked truncated; /who pages through all). */
   wsPresenceMax: 250,
 
+  /** Room history kept per room (--history); older entries are deleted. */
+  historyPerRoom: 1000,
+  /** /history without a number replays this many lines. */
+  historyDefault: 20,
+  /** Private messages stored per offline recipient (--offline-limit); beyond, the sender is told the box is full. */
+  offlineLimit: 100,
+  /** Stored entries older than this many days are purged (--retention). */
+  retentionDays: 30,
+  /** How often (ms) the store is purged of entries past the retention. */
+  purgeIntervalMs: 60 * 60 * 1000,
+
   /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
   shutdownFlushMs: 2_000,
 

@@ -1,6 +1,7 @@
 import type { Account } from './accounts.js';
 import type { ChatContext } from './context.js';
 import { ChatMember, type MemberHost } from './member.js';
+import { welcomeBack } from './history.js';
 
 /** One login attempt, as any protocol collects it. */
 export interface LoginAttempt {
@@ -98,6 +99,8 @@ export function admit(ctx: ChatContext, account: Account, host: MemberHost, welc
     ctx.counters.logins++;
     const { remoteAddress: ip, remotePort: port } = host.transport;
     ctx.log.event('CONNECTED', `${account.name} from ('${ip}', ${port})`, { user: account.name, ip, port });
+    const joined = member;
+    welcomeBack(joined, ctx.hub.defaultRoom).catch((err: unknown) => ctx.log.error('STORE', `after the login of ${joined.name}: ${err instanceof Error ? err.message : String(err)}`));
   } catch (err: unknown) {
     if (member !== undefined) member.leave('INTERNAL_ERROR');
     else ctx.claims.release(account.name, host);

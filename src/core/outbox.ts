@@ -608,9 +608,23 @@ function scheduleFlush(outbox: Outbox): void {
   }
 }
 
+/** Run before every end-of-turn flush (see beforeFlush). */
+const flushHooks = new Set<() => void>();
+
+/**
+ * Registers `hook` to run at the end of every turn, before any outbox hands its messages to a
+ * socket: the SQLite store commits the turn's history there, so no recipient ever sees a line that
+ * a crash could still lose. A hook MUST NOT throw and should be quick. Returns the unregister.
+ */
+export function beforeFlush(hook: () => void): () => void {
+  flushHooks.add(hook);
+  return () => flushHooks.delete(hook);
+}
+
 function flushAll(): void {
   flushPending = false;
   stampClock = undefined;
+  for (const hook of flushHooks) hook();
   // Outboxes that get messages while this list is flushed go on the other list, for the next turn.
   flushTurn++;
   const batch = dirty;

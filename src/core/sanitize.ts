@@ -89,3 +89,8 @@ export function stripControls(text: string): string {
   }
   return kept === 0 ? text : out + text.slice(kept);
 }
+
+/** User text as the chat relays it: controls stripped, then trimmed. */
+export function cleanText(raw: string): string {
+  return stripControls(raw).trim();
+}

@@ -2,6 +2,7 @@ import type { CloseCode } from './close-reasons.js';
 import type { ChatContext } from './context.js';
 import { FloodGate, type HeldInput } from './flood-gate.js';
 import { authenticate, type LoginOutcome } from './login.js';
+import type { OfflineResult } from './history.js';
 import type { ChatMember, MemberHost } from './member.js';
 import type { Transport } from './transport.js';
 
@@ -88,6 +89,24 @@ export class SessionCore implements HeldInput {
   /** Holds input (reading paused) until release(); holds nest. */
   hold(): void {
     if (this.holds++ === 0) this.transport.pause();
+  }
+
+  /** Holds input until `work` settles (an asynchronous command's answer keeps its place). */
+  wait(work: Promise<unknown>): void {
+    this.hold();
+    work.then(
+      () => this.release(),
+      (err: unknown) => {
+        this.release();
+        this.ctx.log.error('ERROR', `while waiting for a command: ${err instanceof Error ? err.message : String(err)}`);
+      },
+    );
+  }
+
+  /** Renders what became of a message kept for an offline user: at once, or (holding input) once stored. */
+  afterOffline(result: OfflineResult | Promise<OfflineResult>, render: (result: OfflineResult) => void): void {
+    if (typeof result === 'string') render(result);
+    else this.wait(result.then(render));
   }
 
   /** Puts a unit back at the front and holds input (flood control's delay). */

@@ -318,6 +318,10 @@ export class UsersFile implements AccountStore {
     return this.users.size;
   }
 
+  has(name: string): boolean {
+    return this.users.has(name);
+  }
+
   async verify(name: string, password: string): Promise<Account | null> {
     await this.refresh();
     const user = this.users.get(name);

@@ -40,6 +40,12 @@ export interface ServerConfig {
   tlsHost: string | undefined;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** Where the SQLite store lives (DIR/chat.db); undefined = history in memory only. */
+  dataDir: string | undefined;
+  history: number;
+  offlineLimit: number;
+  retentionDays: number;
+  replayOnJoin: number;
   /** The web client and WebSocket listener; null = off. */
   httpPort: number | null;
   httpHost: string | undefined;
@@ -112,6 +118,11 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsHost', flag: 'tls-host', arg: 'ADDR', help: 'address for the TLS listener', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'tlsCert', flag: 'tls-cert', arg: 'FILE', help: 'TLS certificate chain (PEM)', kind: { type: 'string' } },
   { key: 'tlsKey', flag: 'tls-key', arg: 'FILE', help: 'TLS private key (PEM)', kind: { type: 'string' } },
+  { key: 'dataDir', flag: 'data-dir', arg: 'DIR', help: 'keep history and offline messages in DIR/chat.db (SQLite)', kind: { type: 'string' }, shown: 'none: history in memory only' },
+  { key: 'history', flag: 'history', arg: 'N', help: 'messages kept per room', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.historyPerRoom) },
+  { key: 'offlineLimit', flag: 'offline-limit', arg: 'N', help: 'private messages kept per offline user (needs --data-dir)', kind: { type: 'int', min: 1, max: 100_000 }, shown: String(DEFAULTS.offlineLimit) },
+  { key: 'retentionDays', flag: 'retention', arg: 'DAYS', help: 'stored messages older than this are deleted', kind: { type: 'int', min: 1, max: 36_500 }, shown: String(DEFAULTS.retentionDays) },
+  { key: 'replayOnJoin', flag: 'replay-on-join', arg: 'N', help: 'send the room\'s last N lines after the welcome and after every join (0 = none)', kind: { type: 'int', min: 0, max: 1_000_000 }, shown: '0' },
   { key: 'httpPort', flag: 'http-port', arg: 'N|off', help: 'serve the web client and its WebSocket on this port (0 = any free port)', kind: { type: 'port-off' }, shown: String(DEFAULTS.httpPort) },
   { key: 'httpHost', flag: 'http-host', arg: 'ADDR', help: 'address for the web listener', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'httpsPort', flag: 'https-port', arg: 'N|off', help: 'serve the web client over HTTPS/WSS on this port (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
@@ -160,6 +171,11 @@ export function defaultConfig(): ServerConfig {
     tlsHost: undefined,
     tlsCert: undefined,
     tlsKey: undefined,
+    dataDir: undefined,
+    history: DEFAULTS.historyPerRoom,
+    offlineLimit: DEFAULTS.offlineLimit,
+    retentionDays: DEFAULTS.retentionDays,
+    replayOnJoin: 0,
     httpPort: DEFAULTS.httpPort,
     httpHost: undefined,
     httpsPort: null,
@@ -328,6 +344,7 @@ export function helpText(): string {
     '       chat-server users add|remove|list|passwd ... --users FILE',
     '       chat-server simulate [options]     (flow-control experiment with a chart)',
     '       chat-server bench SCENARIO [options]',
+    '       chat-server history export|import --data-dir DIR   (backups of history and offline messages)',
     '',
     'A multi-user chat server speaking the seed\'s line protocol (see docs/PROTOCOL.md).',
     'Settings come from the command line, then CHAT_* environment variables, then',

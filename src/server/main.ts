@@ -1,6 +1,7 @@
 /**
  * `chat-server` entry point. With no subcommand it runs the server; subcommands are tools that
- * share the same install: `users` (accounts file), `simulate` (flow-control experiment), `bench`.
+ * share the same install: `users` (accounts file), `simulate` (flow-control experiment), `bench`,
+ * `history` (export and import what --data-dir keeps).
  */
 type SubMain = (argv: string[]) => Promise<number>;
 
@@ -8,6 +9,7 @@ const SUBCOMMANDS: Record<string, () => Promise<SubMain>> = {
   users: async () => (await import('./users-cli.js')).runUsersCli,
   simulate: async () => (await import('./simulate-cli.js')).runSimulateCli,
   bench: async () => (await import('../bench/cli.js')).runBenchCli,
+  history: async () => (await import('./history-cli.js')).runHistoryCli,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -70,6 +70,9 @@ export function buildRegistry(ctx: ChatContext, config: Pick<ServerConfig, 'over
   mirrorCounter(registry, 'chat_deliveries_total', 'Messages accepted into a recipient queue', () => hub.deliveries);
   mirrorCounter(registry, 'chat_messages_out_total', 'Messages handed to sockets', () => counters.written);
   mirrorCounter(registry, 'chat_drops_total', 'Messages dropped by the overflow policy', () => counters.drops, { policy: config.overflow });
+  mirrorCounter(registry, 'chat_store_writes_total', 'History and offline entries written to the store', () => ctx.store.stats.writes, { store: ctx.store.kind });
+  mirrorCounter(registry, 'chat_store_errors_total', 'Store writes that failed (disk full, I/O error); the chat carried on without them', () => ctx.store.stats.errors, { store: ctx.store.kind });
+  mirrorCounter(registry, 'chat_store_transactions_total', 'Store transactions committed (one per event-loop turn with writes)', () => ctx.store.stats.transactions, { store: ctx.store.kind });
   mirrorCounter(registry, 'chat_flood_delayed_total', 'Inbound lines held back by flood control', () => counters.floodDelayed);
   mirrorCounter(registry, 'chat_flood_rejected_total', 'Inbound lines refused by flood control', () => counters.floodRejected);
   const depth = new Histogram({ name: 'chat_queue_depth', help: 'Recipient queue depth in messages, every client sampled once per second', buckets: DEPTH_BUCKETS, registers: [registry] });

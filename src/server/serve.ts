@@ -38,6 +38,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (server.httpsPort !== undefined) log.banner(`Web client on https://${urlHost}:${server.httpsPort}/`);
   if (server.metricsPort !== undefined) log.banner(`Metrics on http://${config.metricsHost}:${server.metricsPort}/metrics`);
   log.banner(`Accounts: ${server.ctx.accounts.description}`);
+  log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (--data-dir DIR keeps it, and offline messages, on disk)` : `History and offline messages: ${config.dataDir}/chat.db`);
   if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');
 
   return new Promise<number>((resolve) => {

@@ -7,6 +7,8 @@ import type { ChatContext } from '../core/context.js';
 import { monotonicMs } from '../core/clock.js';
 import { LocalClaims } from '../core/name-claims.js';
 import { VerifyQueue } from '../core/verify-queue.js';
+import type { ChatStore } from '../core/store.js';
+import { MemoryStore } from '../store/memory.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
 import { listenWeb } from '../net/http.js';
@@ -51,6 +53,14 @@ export async function loadAccounts(config: ServerConfig, log: Logger): Promise<A
   }
 }
 
+/** The store --data-dir asks for (SQLite), or history in memory. Throws StoreError for an unusable DIR. */
+export async function openStore(config: Pick<ServerConfig, 'dataDir' | 'history' | 'offlineLimit' | 'retentionDays'>, log: Logger): Promise<ChatStore> {
+  const limits = { history: config.history, offline: config.offlineLimit, retentionMs: config.retentionDays * 86_400_000 };
+  if (config.dataDir === undefined) return new MemoryStore(limits);
+  const { SqliteStore } = await import('../store/sqlite.js');
+  return new SqliteStore(config.dataDir, limits, (message) => log.error('STORE', message));
+}
+
 /** The built web client: dist/web, beside dist/src (this file is dist/src/server/server.js). */
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
 
@@ -64,6 +74,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const needTls = config.tlsPort !== undefined || config.httpsPort !== null;
   const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
+  const store = await openStore(config, log);
   const ctx: ChatContext = {
     hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs }),
     accounts: accounts ?? (await loadAccounts(config, log)),
@@ -72,6 +83,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     settings: config,
     log,
     counters,
+    store,
+    replayOnJoin: config.replayOnJoin,
     clock: monotonicMs,
     startedAt: monotonicMs(),
     throttle: new AuthThrottle({
@@ -102,9 +115,14 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       tlsPort = await listenTls(listeners, tlsOptions, text, log);
     } catch (err: unknown) {
       // The plain listener is already up; close it so a failed start does not leave the process serving.
-      await listeners.shutdown();
+      await abort();
       throw err;
     }
+  }
+  // A failed start closes what is already open: listeners, and the store's lock on --data-dir.
+  async function abort(): Promise<void> {
+    await listeners.shutdown();
+    await store.close();
   }
   const ws = wsProtocol(
     ctx,
@@ -120,7 +138,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
         log.error('LISTEN', `port ${port} is busy, so the web client is off (choose another with --${key === 'httpPort' ? 'http-port' : 'https-port'} N)`);
         return undefined;
       }
-      await listeners.shutdown();
+      await abort();
       throw err;
     }
   };
@@ -131,11 +149,22 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     try {
       metrics = await startMetrics(ctx, config);
     } catch (err: unknown) {
-      await listeners.shutdown();
+      await abort();
       throw err;
     }
   }
   const stopStats = startStatsLog(ctx, config.statsIntervalS);
+  const purge = (): void => {
+    store.purge(ctx.hub.now()).then(
+      (n) => {
+        if (n > 0) log.event('STORE', `purged ${n} entries older than ${config.retentionDays} days`, { purged: n });
+      },
+      (err: unknown) => log.error('STORE', `purge failed: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  };
+  purge();
+  const purgeTimer = setInterval(purge, DEFAULTS.purgeIntervalMs);
+  purgeTimer.unref();
   return {
     ctx,
     config,
@@ -147,11 +176,13 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     metricsPort: metrics?.port,
     async close() {
       stopStats();
+      clearInterval(purgeTimer);
       await metrics?.close();
       ctx.shuttingDown = true;
       // Held join/leave notices go out before the shutdown notice, in order.
       ctx.hub.flushNotices();
       await listeners.shutdown();
+      await store.close();
     },
   };
 }

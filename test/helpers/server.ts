@@ -95,3 +95,13 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
     },
   };
 }
+
+/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
+export async function failedStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  proc.stdout!.resume();
+  const [code] = (await once(proc, 'exit')) as [number | null];
+  return { code, stderr };
+}

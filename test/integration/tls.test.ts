@@ -1,12 +1,11 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as tcpConnect } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { SERVER_MAIN, startServer, type ServerProc } from '../helpers/server.js';
+import { failedStart, startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 import { makeCert } from '../helpers/certs.js';
 
@@ -34,16 +33,6 @@ async function tlsLogin(port: number, user: string): Promise<TestClient> {
   c.send(`${user}p\n`);
   await c.waitFor(`Welcome ${user}! Type 'exit' to leave.\n`);
   return c;
-}
-
-/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
-async function failedStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  proc.stdout.resume();
-  const [code] = (await once(proc, 'exit')) as [number | null];
-  return { code, stderr };
 }
 
 test('plain and TLS users share the same rooms', async () => {

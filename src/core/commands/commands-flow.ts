@@ -40,6 +40,7 @@ function allStats(m: ChatMember, page: number): void {
     m,
     `Server: ${s.connections} connections, ${s.online} online; ${s.messagesIn} in, ${s.written} out, ${s.drops} dropped; ` +
       `rss ${(s.rssBytes / MIB).toFixed(1)} MiB, heap ${(s.heapBytes / MIB).toFixed(1)} MiB; up ${s.uptimeS} s${pageNote(s.rows, '/stats all')}.`,
+    `Store: ${s.store.kind}, ${s.store.writes} entries written, ${s.store.errors} failed.`,
     format(header),
     ...rows.map(format),
   );

@@ -3,7 +3,8 @@ import type { Page } from '../actions.js';
 import { DEFAULTS } from '../limits.js';
 import type { ChatMember } from '../member.js';
 import { FLOW_COMMANDS } from './commands-flow.js';
-import { currentRoom, echo, pageArg, pageNote, reply } from './reply.js';
+import { echo, pageArg, pageNote, reply } from './reply.js';
+import { replay } from '../history.js';
 
 /**
  * The `/command` table, shared by every protocol whose users type commands (the text protocol, the
@@ -19,6 +20,11 @@ export interface CommandScope {
   readonly room: string;
   /** The user may be in several rooms: /join adds a room and /part leaves one (else /join moves). */
   readonly multiRoom: boolean;
+  /**
+   * Holds the session's input until `work` settles, so the answer of an asynchronous command
+   * (/history reads the store) comes before the answers of the commands typed after it.
+   */
+  readonly wait: (work: Promise<unknown>) => void;
 }
 
 export interface TextCommand {
@@ -113,6 +119,15 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
       actions.setTopic(m, room, arg === '-' ? '' : arg);
     },
   },
+  history: {
+    usage: '/history <n>',
+    help: `the room's last n lines (/history alone: the last ${DEFAULTS.historyDefault})`,
+    run(m, arg, scope) {
+      const n = arg === '' ? DEFAULTS.historyDefault : /^\d{1,7}$/.test(arg) ? Number(arg) : 0;
+      if (n <= 0) return reply(m, 'Use: /history or /history <n>');
+      scope.wait(replay(m, scope.room, Math.min(n, m.ctx.store.limits.history), 'End of history.'));
+    },
+  },
   me: {
     usage: '/me <action>',
     help: 'an action, e.g. /me waves',
@@ -134,7 +149,7 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
 const COMMANDS: ReadonlyMap<string, TextCommand> = new Map(Object.entries({ ...BASIC_COMMANDS, ...FLOW_COMMANDS }));
 
 /** Runs one `/...` line. Unknown commands get a notice; nothing starting with `/` is ever broadcast. */
-export function runCommand(m: ChatMember, line: string, scope: CommandScope = { room: currentRoom(m), multiRoom: false }): void {
+export function runCommand(m: ChatMember, line: string, scope: CommandScope): void {
   if (!m.readyForCommand()) return;
   const space = line.indexOf(' ');
   const typed = space === -1 ? line.slice(1) : line.slice(1, space);

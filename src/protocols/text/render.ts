@@ -20,11 +20,27 @@ export function textLine(event: ChatEvent): string {
     case 'left':
       return event.how === 'logout' ? `${event.user} left the chat.\n` : `${event.user} left room ${event.room}.\n`;
     case 'topic':
-      return event.text === '' ? `[TOPIC] ${event.by} cleared the topic of ${event.room}.\n` : `[TOPIC] ${event.by} set the topic of ${event.room}: ${event.text}\n`;
+      return topicLine(event.by, event.room, event.text);
+    case 'history': {
+      const e = event.entry;
+      const line = e.kind === 'topic' ? topicLine(e.from, e.room, e.text) : e.kind === 'action' ? `* ${e.from} ${e.text}\n` : `${e.from}: ${e.text}\n`;
+      return `[HISTORY ${utcTime(e.at)}] ${line}`;
+    }
+    case 'offline':
+      return `[OFFLINE ${utcTime(event.entry.at)}] ${event.entry.from}: ${event.entry.text}\n`;
     case 'notice':
     case 'closing':
       return `[SERVER] ${event.text}\n`;
   }
+}
+
+function topicLine(by: string, room: string, text: string): string {
+  return text === '' ? `[TOPIC] ${by} cleared the topic of ${room}.\n` : `[TOPIC] ${by} set the topic of ${room}: ${text}\n`;
+}
+
+/** `2026-11-30 12:03:05`: a stored event's time, in UTC. */
+export function utcTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /** Every render is one or more whole LF-terminated lines, so renders concatenate safely. */

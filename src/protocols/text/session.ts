@@ -10,6 +10,7 @@ import { stripControls } from '../../core/sanitize.js';
 import { SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Session, Transport } from '../../core/transport.js';
 import { runCommand } from '../../core/commands/commands.js';
+import { keepForLater, offlineText } from '../../core/history.js';
 import { LineDecoder, type LineSink } from './line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
 import { currentRoom, echo, reply } from '../../core/commands/reply.js';
@@ -204,7 +205,7 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
     if (leaving || text.toLowerCase() === '/quit') return m.quit('CLIENT_EXIT');
     if (this.core.flood !== undefined && !this.core.flood.admit(raw)) return;
     const first = text.charCodeAt(0);
-    if (first === 0x2f /* / */) return runCommand(m, text);
+    if (first === 0x2f /* / */) return runCommand(m, text, { room: currentRoom(m), multiRoom: false, wait: (work) => this.core.wait(work) });
     if (first === 0x40 /* @ */) return this.privateMessage(m, text);
     actions.say(m, currentRoom(m), text);
   }
@@ -217,7 +218,7 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
       case 'empty':
         return reply(m, 'Use: @username message');
       case 'offline':
-        return reply(m, `User ${echo(target)} not online.`);
+        return this.core.afterOffline(keepForLater(m, target, body), (result) => reply(m, offlineText(result, echo(target))));
       case 'sent':
         return;
     }

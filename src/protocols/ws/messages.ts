@@ -90,14 +90,16 @@ export type ServerMessage =
   | { readonly type: 'welcome'; readonly user: string; readonly admin: boolean; readonly rooms: readonly string[] }
   /** Login refused; the server closes the connection after this frame. */
   | { readonly type: 'login-failed'; readonly reason: LoginRefusal; readonly text: string; readonly retryAfterS?: number }
-  | { readonly type: 'message'; readonly id: number; readonly at: number; readonly from: string; readonly room: string; readonly text: string }
-  | { readonly type: 'action'; readonly id: number; readonly at: number; readonly from: string; readonly room: string; readonly text: string }
-  | { readonly type: 'private'; readonly id: number; readonly at: number; readonly from: string; readonly to: string; readonly text: string }
+  /** `history: true`: replayed from the room's history (/history, --replay-on-join); `id` is then 0. */
+  | { readonly type: 'message'; readonly id: number; readonly at: number; readonly from: string; readonly room: string; readonly text: string; readonly history?: true }
+  | { readonly type: 'action'; readonly id: number; readonly at: number; readonly from: string; readonly room: string; readonly text: string; readonly history?: true }
+  /** `offline: true`: kept while you were offline, delivered after your login; `id` is then 0. */
+  | { readonly type: 'private'; readonly id: number; readonly at: number; readonly from: string; readonly to: string; readonly text: string; readonly offline?: true }
   /** Someone entered a room you are in (you too, when you join one). `how`: at login, or later. */
   | { readonly type: 'joined'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'login' | 'join' }
   /** Someone left a room you are in, or the chat (`logout`: one frame, whatever rooms you shared). */
   | { readonly type: 'left'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
-  | { readonly type: 'topic'; readonly at: number; readonly by: string; readonly room: string; readonly text: string }
+  | { readonly type: 'topic'; readonly at: number; readonly by: string; readonly room: string; readonly text: string; readonly history?: true }
   /** Everyone online and every room; the page keeps it current with joined/left frames. */
   | { readonly type: 'presence'; readonly users: readonly PresenceUser[]; readonly rooms: readonly RoomInfo[]; readonly truncated: boolean }
   /** The user's own flow state (/stats): queue, window, delay, counts. */

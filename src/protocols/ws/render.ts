@@ -18,6 +18,13 @@ export function wsMessage(event: ChatEvent): ServerMessage {
       return { type: 'left', at: event.stamp.at, user: event.user, room: event.room, how: event.how };
     case 'topic':
       return { type: 'topic', at: event.stamp.at, by: event.by, room: event.room, text: event.text };
+    case 'history': {
+      const e = event.entry;
+      if (e.kind === 'topic') return { type: 'topic', at: e.at, by: e.from, room: e.room, text: e.text, history: true };
+      return { type: e.kind, id: 0, at: e.at, from: e.from, room: e.room, text: e.text, history: true };
+    }
+    case 'offline':
+      return { type: 'private', id: 0, at: event.entry.at, from: event.entry.from, to: event.entry.to, text: event.entry.text, offline: true };
     case 'notice':
       return { type: 'notice', text: event.text };
     case 'closing':

@@ -1,6 +1,7 @@
 import * as actions from '../../core/actions.js';
 import type { CloseCode } from '../../core/close-reasons.js';
 import { runCommand } from '../../core/commands/commands.js';
+import { keepForLater, offlineText } from '../../core/history.js';
 import type { ChatContext } from '../../core/context.js';
 import { admit, type LoginOutcome } from '../../core/login.js';
 import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
@@ -280,7 +281,7 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
     if (word === '/part') return this.part(m, rest === '' ? room : rest);
     if (word === '/me') return this.said(room, actions.act(m, room, rest));
     if (!line.startsWith('/')) return this.said(room, actions.say(m, room, line));
-    runCommand(m, line, { room, multiRoom: true });
+    runCommand(m, line, { room, multiRoom: true, wait: (work) => this.core.wait(work) });
   }
 
   private said(room: string, result: actions.SayResult): void {
@@ -291,7 +292,13 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
   private whispered(m: ChatMember, to: string, text: string): void {
     const result = actions.whisper(m, to, text);
     if (result === 'empty') this.error('empty', 'Use: @username message');
-    else if (result === 'offline') this.error('not-online', `User ${to.slice(0, 32)} not online.`);
+    else if (result === 'offline') {
+      this.core.afterOffline(keepForLater(m, to, text), (kept) => {
+        const said = offlineText(kept, to.slice(0, 32));
+        if (kept === 'stored') this.reply(m, { type: 'notice', text: said });
+        else this.error('not-online', said);
+      });
+    }
   }
 
   private join(m: ChatMember, rawRoom: string): void {

@@ -1,0 +1,100 @@
+import type { ChatEvent } from './events.js';
+import type { ChatMember } from './member.js';
+import { cleanText } from './sanitize.js';
+
+/**
+ * What the chat remembers, as the users meet it: room events written to the store, /history,
+ * --replay-on-join, and private messages kept for users who are offline. Over the ChatStore
+ * (src/core/store.ts), whichever implementation the server opened.
+ *
+ * Contract:
+ * - `remember` is on the hot path: it only queues (ChatStore.append MUST NOT block).
+ * - Replayed lines are a reply (within the user's outbox bounds): at most half of --queue-bytes in
+ *   one reply, the newest lines kept, so a long /history cannot be refused whole or fill memory.
+ * - Offline messages are acknowledged to the sender only after the store committed them; they are
+ *   delivered once, after the welcome, and deleted.
+ */
+
+/** Stores a room event worth remembering (messages, actions, topics). */
+export function remember(m: ChatMember, event: ChatEvent | undefined): void {
+  if (event === undefined) return;
+  if (event.kind === 'message' || event.kind === 'action') m.ctx.store.append({ room: event.room, kind: event.kind, from: event.from, text: event.text, at: event.stamp.at });
+  else if (event.kind === 'topic') m.ctx.store.append({ room: event.room, kind: 'topic', from: event.by, text: event.text, at: event.stamp.at });
+}
+
+/**
+ * The last `n` lines of `room` as one reply, oldest first, then `end` (a closing notice, or none).
+ * Resolves with how many lines were sent (0 when the reply did not fit).
+ */
+export async function replay(m: ChatMember, room: string, n: number, end?: string): Promise<number> {
+  const entries = await m.ctx.store.history(room, n);
+  if (!m.active) return 0;
+  const budget = Math.floor(m.ctx.settings.queueBytes / 2);
+  const parts: Buffer[] = [];
+  let size = end === undefined ? 0 : m.renderer.render({ kind: 'notice', text: end }).length;
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const bytes = m.renderer.render({ kind: 'history', entry: entries[i]! });
+    if (size + bytes.length > budget) break;
+    parts.push(bytes);
+    size += bytes.length;
+  }
+  parts.reverse();
+  if (end !== undefined) parts.push(m.renderer.render({ kind: 'notice', text: parts.length < entries.length ? `${end} (the ${parts.length} newest lines that fit in one reply)` : end }));
+  if (parts.length === 0) return 0;
+  return m.reply(Buffer.concat(parts)) ? parts.length - (end === undefined ? 0 : 1) : 0;
+}
+
+export type OfflineResult = 'stored' | 'full' | 'no-account' | 'unavailable' | 'failed';
+
+/**
+ * Keeps a private message for `to`, who is offline. Only with a durable store (--data-dir) and only
+ * for an account (not a guest). When it cannot be kept the answer is immediate (a string), so the
+ * seed's "not online" keeps its place among the sender's lines; otherwise it resolves once committed.
+ */
+export function keepForLater(m: ChatMember, to: string, raw: string): OfflineResult | Promise<OfflineResult> {
+  const { store, accounts } = m.ctx;
+  if (!store.durable) return 'unavailable';
+  if (!accounts.has(to)) return 'no-account';
+  return commitForLater(m, to, raw);
+}
+
+async function commitForLater(m: ChatMember, to: string, raw: string): Promise<OfflineResult> {
+  const { store, log, hub } = m.ctx;
+  try {
+    const result = await store.storeOffline({ to, from: m.name, text: cleanText(raw), at: hub.now() });
+    if (result === 'stored') log.message('OFFLINE', `${m.name} -> ${to}`, { user: m.name, to });
+    return result;
+  } catch (err: unknown) {
+    log.error('STORE', err instanceof Error ? err.message : String(err), { user: m.name, to });
+    return 'failed';
+  }
+}
+
+/** What the sender is told about a private message to someone offline (`to` already cut for echo). */
+export function offlineText(result: OfflineResult, to: string): string {
+  switch (result) {
+    case 'stored':
+      return `User ${to} is offline; the message will be delivered when they log in.`;
+    case 'full':
+      return `User ${to} has too many messages waiting; yours was not stored.`;
+    case 'failed':
+      return `The message for ${to} could not be stored; it was not delivered.`;
+    case 'unavailable':
+    case 'no-account':
+      return `User ${to} not online.`;
+  }
+}
+
+/**
+ * Right after a login: the room's last lines (--replay-on-join), then the private messages kept
+ * while the user was away, oldest first (each once: taken from the store).
+ */
+export async function welcomeBack(m: ChatMember, room: string): Promise<void> {
+  const { ctx } = m;
+  if (ctx.replayOnJoin > 0) await replay(m, room, ctx.replayOnJoin);
+  if (!ctx.store.durable || !m.active) return;
+  const kept = await ctx.store.takeOffline(m.name);
+  // Bounded by --offline-limit: at most that many per user, stored earlier by other users.
+  for (const entry of kept) m.outbox.pushControl(m.renderer.render({ kind: 'offline', entry }));
+  if (kept.length > 0) ctx.log.event('OFFLINE DELIVERED', `${kept.length} to ${m.name}`, { user: m.name, count: kept.length });
+}

@@ -1,0 +1,76 @@
+/**
+ * What the chat remembers: room history and private messages for users who are offline. The
+ * interface lives in core (the chat logic depends on it); the implementations live in src/store
+ * (memory.ts, sqlite.ts; a cluster adds Redis), all passing one conformance suite
+ * (test/unit/store-conformance.test.ts).
+ *
+ * Contract:
+ * - `append` MUST NOT block or throw: the hub's callers are on the hot path. An implementation may
+ *   queue the write and batch it (one transaction per event-loop turn); a failed write is counted
+ *   in `stats.errors` and reported through `onError`, never thrown into the chat.
+ * - `history` sees everything appended before it was called (pending writes included), oldest
+ *   first, at most `limits.history` per room.
+ * - `storeOffline` resolves only once the message is durable (committed): the server tells the
+ *   sender "will be delivered" after it resolves. At most `limits.offline` per recipient: beyond,
+ *   'full' and nothing stored.
+ * - `takeOffline` returns a recipient's stored messages, oldest first, and deletes them.
+ * - Entries older than `limits.retentionMs` are purged (`purge`, called by the server).
+ */
+
+/** A room event worth remembering: messages, actions and topic changes (not joins, leaves or privates). */
+export interface HistoryEntry {
+  readonly room: string;
+  readonly kind: 'message' | 'action' | 'topic';
+  readonly from: string;
+  readonly text: string;
+  /** ms since the epoch (the event's stamp). */
+  readonly at: number;
+}
+
+/** A private message kept for a recipient who was offline. */
+export interface OfflineEntry {
+  readonly to: string;
+  readonly from: string;
+  readonly text: string;
+  readonly at: number;
+}
+
+export interface StoreLimits {
+  /** Entries kept per room; older ones are deleted. */
+  readonly history: number;
+  /** Stored private messages per recipient. */
+  readonly offline: number;
+  /** Entries older than this are purged. */
+  readonly retentionMs: number;
+}
+
+export interface StoreStats {
+  /** Entries written (history appends and offline messages). */
+  writes: number;
+  /** Transactions committed (SQLite: each batch is one). */
+  transactions: number;
+  /** Writes that failed (disk full, I/O error); the chat carried on without them. */
+  errors: number;
+}
+
+export interface ChatStore {
+  /** 'memory' or 'sqlite', for the banner and /stats. */
+  readonly kind: string;
+  /** True when what is stored survives a restart: only then are offline messages kept. */
+  readonly durable: boolean;
+  readonly limits: StoreLimits;
+  readonly stats: StoreStats;
+  append(entry: HistoryEntry): void;
+  history(room: string, n: number): Promise<HistoryEntry[]>;
+  storeOffline(entry: OfflineEntry): Promise<'stored' | 'full'>;
+  takeOffline(user: string): Promise<OfflineEntry[]>;
+  /** Deletes entries older than the retention; resolves with how many. */
+  purge(now: number): Promise<number>;
+  /** Writes what is pending and releases the store. */
+  close(): Promise<void>;
+}
+
+/** A store error for the start-up line: names the path and the cause, no stack trace. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+}

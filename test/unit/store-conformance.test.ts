@@ -1,0 +1,114 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChatStore, HistoryEntry, StoreLimits } from '../../src/core/store.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+
+// One conformance suite, run against every ChatStore implementation (as aedes runs one suite
+// against each persistence backend). A cluster's Redis store will be added to IMPLEMENTATIONS.
+
+const LIMITS: StoreLimits = { history: 5, offline: 3, retentionMs: 1_000_000 };
+
+interface Impl {
+  readonly name: string;
+  open(dir: string): ChatStore;
+}
+
+const IMPLEMENTATIONS: readonly Impl[] = [
+  { name: 'memory', open: () => new MemoryStore(LIMITS) },
+  { name: 'sqlite', open: (dir) => new SqliteStore(dir, LIMITS) },
+];
+
+const entry = (room: string, i: number, at = 1_000 + i): HistoryEntry => ({ room, kind: i % 3 === 0 ? 'action' : 'message', from: `u${i % 2}`, text: `line ${i}`, at });
+
+async function withStore(impl: Impl, fn: (store: ChatStore, dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), `store-${impl.name}-`));
+  const store = impl.open(dir);
+  try {
+    await fn(store, dir);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+for (const impl of IMPLEMENTATIONS) {
+  test(`${impl.name}: history is per room, oldest first, sees what was just appended, and keeps at most --history lines`, async () => {
+    await withStore(impl, async (store) => {
+      for (let i = 0; i < 12; i++) store.append(entry(i % 2 === 0 ? 'lobby' : 'dev', i));
+      const lobby = await store.history('lobby', 100);
+      assert.deepEqual(lobby.map((e) => e.text), ['line 2', 'line 4', 'line 6', 'line 8', 'line 10']);
+      assert.deepEqual((await store.history('lobby', 2)).map((e) => e.text), ['line 8', 'line 10']);
+      assert.deepEqual((await store.history('dev', 1))[0], entry('dev', 11));
+      assert.deepEqual(await store.history('nowhere', 10), []);
+      assert.deepEqual(await store.history('lobby', 0), []);
+      store.append({ room: 'lobby', kind: 'topic', from: 'u1', text: 'a topic', at: 5_000 });
+      assert.equal((await store.history('lobby', 1))[0]!.kind, 'topic');
+    });
+  });
+
+  test(`${impl.name}: offline messages are kept per recipient up to the limit, taken oldest first, once`, async () => {
+    await withStore(impl, async (store) => {
+      for (let i = 0; i < 4; i++) assert.equal(await store.storeOffline({ to: 'bob', from: 'amy', text: `m${i}`, at: 10 + i }), i < 3 ? 'stored' : 'full');
+      assert.equal(await store.storeOffline({ to: 'cat', from: 'amy', text: 'hi', at: 20 }), 'stored');
+      assert.deepEqual((await store.takeOffline('bob')).map((e) => e.text), ['m0', 'm1', 'm2']);
+      assert.deepEqual(await store.takeOffline('bob'), []);
+      assert.deepEqual(await store.takeOffline('cat'), [{ to: 'cat', from: 'amy', text: 'hi', at: 20 }]);
+    });
+  });
+
+  test(`${impl.name}: entries past the retention are purged`, async () => {
+    await withStore(impl, async (store) => {
+      store.append(entry('lobby', 1, 100));
+      store.append(entry('lobby', 2, 2_000_000));
+      await store.storeOffline({ to: 'bob', from: 'amy', text: 'old', at: 100 });
+      assert.equal(await store.purge(1_500_000), 2);
+      assert.deepEqual((await store.history('lobby', 10)).map((e) => e.text), ['line 2']);
+      assert.deepEqual(await store.takeOffline('bob'), []);
+    });
+  });
+
+  test(`${impl.name}: text of any kind comes back unchanged`, async () => {
+    await withStore(impl, async (store) => {
+      const texts = ["it's", 'quote " backslash \\', 'ünïcode 日本語 😀', '', "'; DROP TABLE history; --", 'x'.repeat(4000)];
+      for (const [i, text] of texts.entries()) store.append({ room: 'r', kind: 'message', from: 'u', text, at: i });
+      const got = await store.history('r', 100);
+      assert.deepEqual(got.map((e) => e.text), texts.slice(-LIMITS.history));
+    });
+  });
+}
+
+test('sqlite: what was written survives closing and opening again; memory does not claim to', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-reopen-'));
+  try {
+    const a = new SqliteStore(dir, LIMITS);
+    assert.equal(a.durable, true);
+    a.append(entry('lobby', 1));
+    await a.storeOffline({ to: 'bob', from: 'amy', text: 'kept', at: 1 });
+    await a.close();
+    const b = new SqliteStore(dir, LIMITS);
+    assert.deepEqual((await b.history('lobby', 10)).map((e) => e.text), ['line 1']);
+    assert.deepEqual((await b.takeOffline('bob')).map((e) => e.text), ['kept']);
+    await b.close();
+    assert.equal(new MemoryStore(LIMITS).durable, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite: a burst of appends in one turn is one transaction', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-batch-'));
+  const store = new SqliteStore(dir, { ...LIMITS, history: 1000 });
+  try {
+    for (let i = 0; i < 500; i++) store.append(entry('lobby', i));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(store.stats.transactions, 1);
+    assert.equal(store.stats.writes, 500);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
