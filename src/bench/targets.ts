@@ -76,7 +76,7 @@ const WEB_BANNER = /Web client on http:\/\/(\S+):(\d+)\//;
 
 /**
  * Starts a node server and waits (≤ 20 s) for the banner line that gives the port to drive. Our
- * server prints `Accounts: ...` after every listener's line: seen without `banner`, the wanted
+ * server prints `Accounts: ...` after every listener's line: seen without `bannerRe`, the wanted
  * listener is off (e.g. its port was busy) and waiting longer is pointless.
  */
 async function spawnBannerServer(name: string, args: string[], proto: 'text' | 'ws', bannerRe: RegExp): Promise<Target> {
