@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cleanupAll } from './cleanup.js';
-import { BENCH_HELP, SCENARIO_HELP } from './help.js';
+import { BENCH_HELP, COMPARE_HELP, SCENARIO_HELP } from './help.js';
 import { SCENARIOS, UsageError, parseOptions, type BenchOptions, type Scenario } from './options.js';
 import { Progress } from './progress.js';
 import { renderCompare, renderReport } from './report-table.js';
@@ -49,6 +49,7 @@ export async function runBenchCli(argv: string[]): Promise<number> {
     const o = parseOptions(sub, rest);
     if (o.help) { process.stdout.write(`${SCENARIO_HELP[sub]}\n`); return 0; }
     if (o.targets.length > 1) throw new UsageError('one --target per run; use `bench compare` for two');
+    if (o.protos !== null) throw new UsageError('--protos is for `bench compare`; a single run takes --proto');
     const report = await runOne(sub, o.targets[0] ?? 'chat', o, command, progress);
     const saved = o.save ? saveJson(o.resultsDir, `${sub}-${report.target.name}`, report) : null;
     if (sub === 'room' && o.svg !== null && report.result.scenario === 'room') {
@@ -91,18 +92,15 @@ function emit(o: BenchOptions, data: BenchReport | CompareReport, text: string, 
 async function compare(argv: string[], command: string, progress: Progress): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === undefined) {
-    process.stdout.write(`chat-server bench compare <scenario> [--target A --target B] [scenario options]\n\n` +
-      `Runs the scenario against A, then against B (default: chat, then redis), with the same options,\n` +
-      `and prints both tables and the ratio A/B of the headline figures.\n`);
+    process.stdout.write(`${COMPARE_HELP}\n`);
     return sub === undefined ? 2 : 0;
   }
   if (!isScenario(sub)) throw new UsageError(`unknown scenario ${sub}`);
   const o = parseOptions(sub, rest);
   if (o.help) { process.stdout.write(`${SCENARIO_HELP[sub]}\n`); return 0; }
-  if (o.targets.length === 1 || o.targets.length > 2) throw new UsageError('compare takes two --target (or none: chat and redis)');
-  const [ta, tb] = o.targets.length === 2 ? [o.targets[0]!, o.targets[1]!] : ['chat', 'redis'];
-  const a = await runOne(sub, ta, o, command, progress);
-  const b = await runOne(sub, tb, o, command, progress);
+  const [[ta, oa], [tb, ob]] = compareRuns(o);
+  const a = await runOne(sub, ta, oa, command, progress);
+  const b = await runOne(sub, tb, ob, command, progress);
   const report: CompareReport = {
     schema: SCHEMA, kind: 'compare', date: new Date().toISOString(), command, machine: machineInfo(), scenario: sub,
     runs: [a, b], metrics: compareMetrics(a, b),
@@ -111,6 +109,21 @@ async function compare(argv: string[], command: string, progress: Progress): Pro
   if (sub === 'room' && o.svg !== null) writeSvg(o.svg, renderChart([seriesOf(a), seriesOf(b)], 'room'));
   emit(o, report, renderCompare(report), saved);
   return 0;
+}
+
+/**
+ * The two runs of a compare: two targets with the same options, or (--protos A,B) one target, by
+ * default our server, spoken to once per protocol.
+ */
+function compareRuns(o: BenchOptions): [[string, BenchOptions], [string, BenchOptions]] {
+  if (o.protos !== null) {
+    if (o.targets.length > 1) throw new UsageError('--protos compares one target over two protocols: give at most one --target');
+    const t = o.targets[0] ?? 'chat';
+    return [[t, { ...o, proto: o.protos[0]! }], [t, { ...o, proto: o.protos[1]! }]];
+  }
+  if (o.targets.length === 1 || o.targets.length > 2) throw new UsageError('compare takes two --target (or none: chat and redis), or --protos A,B');
+  const [ta, tb] = o.targets.length === 2 ? [o.targets[0]!, o.targets[1]!] : ['chat', 'redis'];
+  return [[ta, o], [tb, o]];
 }
 
 function seriesOf(r: BenchReport): ChartSeries {

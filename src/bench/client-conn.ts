@@ -2,11 +2,13 @@ import { connect, type Socket } from 'node:net';
 import { nowMicros } from './clock.js';
 import { LineReader } from './line-reader.js';
 import { RespReader, encodeCommand } from './resp.js';
-import { parsePayload, payloadStartInChatLine, type PayloadFields } from './payload.js';
+import { parsePayload, parseWsMessagePayload, payloadStartInChatLine, type PayloadFields } from './payload.js';
+import { WsLink } from './ws-link.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
 /**
- * One simulated user on a real socket: logs in (text prompts or Redis HELLO 3 + SUBSCRIBE), then
+ * One simulated user on a real socket: logs in (text prompts, Redis HELLO 3 + SUBSCRIBE, or a
+ * WebSocket upgrade and a JSON `login` frame), then
  * feeds every received byte to a sink without building strings. All connections of a process share
  * one read buffer (reads are handled synchronously, one socket at a time).
  */
@@ -34,6 +36,9 @@ export class ClientConn {
   private loginText = '';
   private readonly lines: LineReader | null;
   private readonly resp: RespReader | null;
+  private readonly ws: WsLink | null;
+  /** The start of every `say` frame (its room fixed at login), so a send builds one string. */
+  private sayPrefix = '';
   /** Resolves true at the welcome (or SUBSCRIBE confirmation), false on refusal, close or timeout. */
   readonly loggedIn: Promise<boolean>;
   readonly connected: Promise<boolean>;
@@ -51,7 +56,7 @@ export class ClientConn {
     private readonly room: string | null,
   ) {
     const redis = cfg.proto === 'redis';
-    this.lines = redis ? null : new LineReader((b, s, e) => this.onLine(b, s, e));
+    this.lines = cfg.proto === 'text' ? new LineReader((b, s, e) => this.onLine(b, s, e)) : null;
     this.resp = redis ? new RespReader({
       bulk: (b, s, e) => this.onBulk(b, s, e),
       line: (t, b, s, e) => { if (t === 0x2d) this.fail(`redis: ${b.toString('latin1', s, e)}`); },
@@ -63,6 +68,18 @@ export class ClientConn {
       noDelay: true,
       onread: { buffer: SHARED_READ, callback: (n: number, buf: Uint8Array) => { this.onRead(n, buf as Buffer); return true; } },
     });
+    this.ws = cfg.proto === 'ws' ? new WsLink(this.socket, cfg.host, cfg.port, cfg.wsPath, {
+      opened: () => this.socket.write(this.ws!.frame({ type: 'login', user: fillPattern(cfg.userPattern, id + 1), password: fillPattern(cfg.passPattern, id + 1) })),
+      text: (b, s, e) => this.onWsText(b, s, e),
+      other: () => this.sink.line(),
+      failed: (why) => {
+        // After login fail() keeps the connection; a framing violation must still end it.
+        if (this.step === Step.Ready && this.failure === '') this.failure = why;
+        if (this.step === Step.Ready) this.destroy();
+        else this.fail(why);
+      },
+    }) : null;
+    if (this.ws !== null) this.step = Step.WaitWelcome;
     this.connected = new Promise((resolve) => {
       this.socket.once('connect', () => resolve(true));
       this.socket.once('close', () => resolve(false));
@@ -93,13 +110,15 @@ export class ClientConn {
   sendPayload(payload: string): void {
     if (this.step !== Step.Ready) return;
     if (this.resp !== null) this.socket.write(encodeCommand(['PUBLISH', this.room ?? this.cfg.channel, payload]));
+    else if (this.ws !== null) this.ws.send(`${this.sayPrefix}${payload}"}`);
     else this.socket.write(`${payload}\n`);
   }
 
   /** Ends the session the polite way (`exit` / QUIT); the server then closes the connection. */
   leave(): void {
     if (this.isClosed) return;
-    this.socket.write(this.resp !== null ? encodeCommand(['QUIT']) : 'exit\n');
+    if (this.ws !== null) this.ws.close();
+    else this.socket.write(this.resp !== null ? encodeCommand(['QUIT']) : 'exit\n');
   }
 
   /** Closes with RST so no TIME_WAIT is left behind after tens of thousands of connections. */
@@ -118,6 +137,10 @@ export class ClientConn {
 
   private onRead(n: number, buf: Buffer): void {
     fields.recvMicros = nowMicros();
+    if (this.ws !== null) {
+      this.ws.feed(buf, 0, n);
+      return;
+    }
     if (this.step === Step.Ready) {
       if (this.lines !== null) this.lines.feed(buf, 0, n);
       else this.resp!.feed(buf, 0, n);
@@ -165,6 +188,32 @@ export class ClientConn {
         const b = Buffer.from(rest, 'latin1');
         this.lines!.feed(b, 0, b.length);
       }
+    }
+  }
+
+  /**
+   * A WebSocket text message: after login the hot path (a bench payload parsed from the bytes, no
+   * JSON.parse); before it, the few login frames, parsed properly (hello, welcome, login-failed).
+   */
+  private onWsText(buf: Buffer, start: number, end: number): void {
+    if (this.step === Step.Ready) {
+      if (parseWsMessagePayload(buf, start, end, fields)) this.sink.payload(fields);
+      else this.sink.line();
+      return;
+    }
+    let m: unknown;
+    try { m = JSON.parse(buf.toString('utf8', start, end)); } catch { return this.fail('websocket: a frame that is not JSON'); }
+    if (typeof m !== 'object' || m === null || !('type' in m)) return this.fail('websocket: a frame without a type');
+    if (m.type === 'hello') return;
+    if (m.type !== 'welcome') return this.fail(`${String(m.type)}: ${'text' in m ? String(m.text) : ''}`);
+    // The browser protocol's join keeps the user in the default room too: part it, as the text protocol's /join moves.
+    const home = 'rooms' in m && Array.isArray(m.rooms) && typeof m.rooms[0] === 'string' ? m.rooms[0] : 'lobby';
+    const room = this.room ?? home;
+    this.sayPrefix = `{"type":"say","room":${JSON.stringify(room)},"text":"`;
+    this.step = Step.Ready;
+    this.settle(true);
+    if (this.room !== null && this.room !== home) {
+      this.socket.write(Buffer.concat([this.ws!.frame({ type: 'join', room: this.room }), this.ws!.frame({ type: 'part', room: home })]));
     }
   }
 

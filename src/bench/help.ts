@@ -2,8 +2,11 @@ import type { Scenario } from './options.js';
 
 const COMMON = `Target and generator:
   --target T            chat (default: start our server), reference (the bench's minimal fan-out
-                        server), redis (start redis-server, drive SUBSCRIBE/PUBLISH) or
+                        server), redis (start redis-server, drive SUBSCRIBE/PUBLISH),
                         tcp://127.0.0.1:PORT (a text-protocol server already running, e.g. the seed)
+                        or ws://127.0.0.1:PORT/ws (our server's browser protocol, already running)
+  --proto text|ws       how to speak to our server (--target chat): the text protocol (default) or
+                        the browser protocol, JSON over WebSocket on its web port (--http-port 0)
   --workers N           generator processes (default 2, or 1 on one core; more are added so no
                         process holds over 9,000 sockets)
   --user-pattern P      user name of client i, {i} is 1-based (default user{i})
@@ -74,6 +77,13 @@ exit, wait for the server's close, until --count sessions or --duration seconds.
 ${COMMON}`,
 };
 
+export const COMPARE_HELP = `chat-server bench compare <scenario> [--target A --target B | --protos P,Q [--target T]] [scenario options]
+
+Runs the scenario against A, then against B (default: chat, then redis), with the same options,
+and prints both tables and the ratio A/B of the headline figures. With --protos text,ws it runs
+one target (default chat: our server, started afresh for each run) once per protocol instead, e.g.
+\`bench compare room --protos text,ws --clients 1000\`: the text protocol against WebSocket.`;
+
 export const BENCH_HELP = `chat-server bench <scenario> [options]     load generator and report for chat servers
 
 Scenarios:
@@ -83,6 +93,8 @@ Scenarios:
   logins      connections + logins per second
   compare <scenario> --target A --target B
               the same scenario against two targets in one run, with ratios (default chat vs redis)
+  compare <scenario> --protos text,ws [--target chat]
+              the same scenario against our server over two protocols in one run
   chart FILE... --out FILE.svg [--title T]
               SVG of room results (latency and deliveries/s against clients), one line per file
 

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { ChatProto } from './targets.js';
 
 /** Every bench option after parsing. Scenario defaults are applied in defaultsFor(). */
 export interface BenchOptions {
@@ -29,6 +30,10 @@ export interface BenchOptions {
   rooms: number;
   count: number;
   svg: string | null;
+  /** --proto: how to speak to our server (`chat`); null = not given (text, or what a ws:// target implies). */
+  proto: ChatProto | null;
+  /** --protos A,B (compare only): the same target once per protocol. */
+  protos: ChatProto[] | null;
   help: boolean;
 }
 
@@ -46,7 +51,7 @@ export function defaultsFor(s: Scenario): BenchOptions {
     resultsDir: 'bench/results', save: true, userPattern: 'user{i}', passPattern: 'user{i}p', serverPid: null,
     serverArgs: [], nodeArgs: [], drainS: 10, concurrency: 200, channel: 'bench', loginTimeoutS: 30,
     senders: 10, steps: [5000, 10000, 20000, 40000, 60000, 80000], stepDurationS: 5, warmupS: 2, keepGoing: false, maxP99Ms: 100,
-    rooms: 0, count: 20000, svg: null, help: false,
+    rooms: 0, count: 20000, svg: null, proto: null, protos: null, help: false,
   };
   if (s === 'firehose') base.clients = [100];
   if (s === 'idle') { base.clients = [1000]; base.durationS = 60; }
@@ -82,6 +87,35 @@ function list(flag: string, v: string, min: number, max: number): number[] {
     throw new UsageError(`${flag} wants 1 to 50 comma-separated whole numbers from ${min} to ${max}, got ${JSON.stringify(v)}`);
   }
   return out;
+}
+
+const PROTOS: readonly ChatProto[] = ['text', 'ws'];
+
+function proto(flag: string, v: string): ChatProto {
+  const p = PROTOS.find((x) => x === v);
+  if (p === undefined) throw new UsageError(`${flag} wants text or ws, got ${JSON.stringify(v)}`);
+  return p;
+}
+
+/** --protos: exactly two protocols, comma-separated, e.g. text,ws. */
+function protoPair(flag: string, v: string): ChatProto[] {
+  const items = v.split(',').map((x) => x.trim());
+  if (items.length !== 2) throw new UsageError(`${flag} wants two protocols, e.g. text,ws, got ${JSON.stringify(v)}`);
+  return items.map((x) => proto(flag, x));
+}
+
+/**
+ * Targets and protocols must agree: --proto ws speaks the browser protocol, which only our server
+ * (`chat`) and a ws:// URL offer; a ws:// target is WebSocket whatever else is asked.
+ */
+function checkProtocols(o: BenchOptions): void {
+  if (o.proto !== null && o.protos !== null) throw new UsageError('--proto and --protos exclude each other');
+  for (const t of o.targets) {
+    if (t.startsWith('ws://') && (o.proto === 'text' || o.protos !== null)) throw new UsageError(`target ${t} speaks WebSocket only; drop --proto/--protos`);
+    if (t !== 'chat' && !t.startsWith('ws://') && (o.proto === 'ws' || o.protos?.includes('ws') === true)) {
+      throw new UsageError(`--proto ws needs --target chat or ws://host:port/ws, not ${t}`);
+    }
+  }
 }
 
 function words(v: string): string[] {
@@ -130,9 +164,12 @@ export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
       case '--rooms': o.rooms = int(arg, next(), 0, 100_000); break;
       case '--count': o.count = int(arg, next(), 1, 100_000_000); break;
       case '--svg': o.svg = next(); break;
+      case '--proto': o.proto = proto(arg, next()); break;
+      case '--protos': o.protos = protoPair(arg, next()); break;
       default: throw new UsageError(`unknown option ${arg} (see --help)`);
     }
   }
   if (!o.userPattern.includes('{i}')) throw new UsageError('--user-pattern must contain {i} (the 1-based client number)');
+  checkProtocols(o);
   return o;
 }

@@ -66,3 +66,23 @@ export function payloadStartInChatLine(buf: Uint8Array, start: number, end: numb
   }
   return -1;
 }
+
+const WS_MESSAGE_PREFIX = Buffer.from('{"type":"message",');
+const WS_TEXT_MARKER = Buffer.from('"text":"');
+
+/**
+ * Parses the payload out of a browser-protocol `message` frame's JSON
+ * (`{"type":"message",...,"text":"b ..."}`) straight from the bytes, without JSON.parse. Safe for
+ * any valid JSON: inside a JSON string every `"` is escaped, so the first `"text":"` is the key,
+ * and our payload (digits, `b` and spaces) needs no escapes, so it ends at the next `"`. A text that
+ * is not a bench payload, or any other frame, returns false.
+ */
+export function parseWsMessagePayload(buf: Buffer, start: number, end: number, out: PayloadFields): boolean {
+  if (end - start < WS_MESSAGE_PREFIX.length || buf.compare(WS_MESSAGE_PREFIX, 0, WS_MESSAGE_PREFIX.length, start, start + WS_MESSAGE_PREFIX.length) !== 0) return false;
+  const m = buf.indexOf(WS_TEXT_MARKER, start);
+  if (m < 0 || m + WS_TEXT_MARKER.length >= end) return false;
+  const p = m + WS_TEXT_MARKER.length;
+  const q = buf.indexOf(0x22, p);
+  if (q < 0 || q >= end) return false;
+  return parsePayload(buf, p, q, out);
+}

@@ -9,11 +9,13 @@ const REFERENCE_MAIN = fileURLToPath(new URL('./reference-server.js', import.met
 
 /** A server under test: where it listens, how to speak to it and, when known, its process id. */
 export interface Target {
-  /** As given on the command line: chat, reference, redis or tcp://host:port. */
+  /** As given on the command line (chat, reference, redis, tcp://host:port, ws://host:port/path); chat-ws for our server over WebSocket. */
   readonly name: string;
   readonly proto: Proto;
   readonly host: string;
   readonly port: number;
+  /** The WebSocket endpoint's path for proto ws ('' otherwise). */
+  readonly wsPath: string;
   /** For RSS and CPU readings from /proc; null when unknown (a tcp:// target without --server-pid). */
   readonly pid: number | null;
   /**
@@ -24,7 +26,12 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/** Which of our server's protocols the bench speaks to it (`--proto`). */
+export type ChatProto = 'text' | 'ws';
+
 export interface TargetOptions {
+  /** For `chat`: the text protocol on its TCP port, or the browser protocol on its web port. */
+  proto: ChatProto;
   /** Extra flags for our server (`--target chat`), after the bench's own. */
   serverArgs: string[];
   /** Flags for node itself when starting our server, e.g. --cpu-prof. */
@@ -41,24 +48,38 @@ export const CHAT_SERVER_FLAGS = ['--host', '127.0.0.1', '--port', '0', '--auth'
 export async function startTarget(spec: string, opts: TargetOptions): Promise<Target> {
   if (spec === 'chat') {
     const limit = String(Math.max(opts.maxConnections + 100, 10_000));
-    const args = [...opts.nodeArgs, SERVER_MAIN, ...CHAT_SERVER_FLAGS, '--max-clients', limit, '--max-per-ip', limit, ...opts.serverArgs];
-    return spawnBannerServer(spec, args);
+    const ws = opts.proto === 'ws';
+    // Over WebSocket the server also listens on a free web port, and the bench connects there instead.
+    const flags = CHAT_SERVER_FLAGS.map((f, i) => (ws && CHAT_SERVER_FLAGS[i - 1] === '--http-port' ? '0' : f));
+    const args = [...opts.nodeArgs, SERVER_MAIN, ...flags, '--max-clients', limit, '--max-per-ip', limit, ...opts.serverArgs];
+    return ws ? spawnBannerServer('chat-ws', args, 'ws', WEB_BANNER) : spawnBannerServer(spec, args, 'text', TEXT_BANNER);
   }
-  if (spec === 'reference') return spawnBannerServer(spec, [REFERENCE_MAIN, '0']);
+  if (opts.proto === 'ws' && !spec.startsWith('ws://')) throw new Error(`target ${spec} does not speak WebSocket (--proto ws wants chat or ws://host:port/ws)`);
+  if (spec === 'reference') return spawnBannerServer(spec, [REFERENCE_MAIN, '0'], 'text', TEXT_BANNER);
   if (spec === 'redis') return startRedis(opts.maxConnections);
-  const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(spec);
-  if (m === null) throw new Error(`unknown target ${spec} (chat, reference, redis or tcp://host:port)`);
-  const host = m[1]!;
+  const m = /^(tcp|ws):\/\/([^/]+):(\d+)(\/[!-~]*)?$/.exec(spec);
+  if (m === null || (m[1] === 'tcp' && m[4] !== undefined)) throw new Error(`unknown target ${spec} (chat, reference, redis, tcp://host:port or ws://host:port/path)`);
+  const host = m[2]!;
   if (!/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(host)) throw new Error(`target ${spec}: the bench only drives loopback addresses`);
   return {
-    name: spec, proto: 'text', host: host === 'localhost' ? '127.0.0.1' : host, port: Number(m[2]), pid: opts.serverPid,
+    name: spec, proto: m[1] === 'ws' ? 'ws' : 'text', host: host === 'localhost' ? '127.0.0.1' : host.replace(/^\[(.*)\]$/, '$1'), port: Number(m[3]),
+    wsPath: m[1] === 'ws' ? m[4] ?? '/' : '', pid: opts.serverPid,
     receivers: (n) => n - 1,
     stop: async () => {},
   };
 }
 
-/** Starts a node server that prints `Chat server running on HOST:PORT` and waits (≤ 20 s) for it. */
-async function spawnBannerServer(name: string, args: string[]): Promise<Target> {
+/** The line our server and the reference server print once they listen for the text protocol. */
+const TEXT_BANNER = /Chat server running on (\S+):(\d+)/;
+/** The line our server prints once its web listener (page and /ws) listens. */
+const WEB_BANNER = /Web client on http:\/\/(\S+):(\d+)\//;
+
+/**
+ * Starts a node server and waits (≤ 20 s) for the banner line that gives the port to drive. Our
+ * server prints `Accounts: ...` after every listener's line: seen without `bannerRe`, the wanted
+ * listener is off (e.g. its port was busy) and waiting longer is pointless.
+ */
+async function spawnBannerServer(name: string, args: string[], proto: 'text' | 'ws', bannerRe: RegExp): Promise<Target> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const stopProc = stopper(proc);
   let log = '';
@@ -67,8 +88,9 @@ async function spawnBannerServer(name: string, args: string[]): Promise<Target> 
     const fail = (why: string): void => { clearTimeout(timer); reject(new Error(`${name} server: ${why}\n${log.slice(-2000)}`)); };
     const onData = (d: Buffer): void => {
       log += d.toString('utf8');
-      const m = /Chat server running on (\S+):(\d+)/.exec(log);
-      if (m !== null) { clearTimeout(timer); resolve({ host: m[1]!, port: Number(m[2]) }); }
+      const m = bannerRe.exec(log);
+      if (m !== null) { clearTimeout(timer); resolve({ host: m[1]!.replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) }); }
+      else if (/Accounts: /.test(log)) fail(`started without the line ${bannerRe.source}`);
     };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', onData);
@@ -79,7 +101,7 @@ async function spawnBannerServer(name: string, args: string[]): Promise<Target> 
   proc.stdout!.resume();
   proc.stderr!.resume();
   return {
-    name, proto: 'text', host: banner.host, port: banner.port, pid: proc.pid ?? null,
+    name, proto, host: banner.host, port: banner.port, wsPath: proto === 'ws' ? '/ws' : '', pid: proc.pid ?? null,
     receivers: (n) => n - 1,
     stop: stopProc,
   };
@@ -135,7 +157,7 @@ async function startRedis(maxConnections: number): Promise<Target> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
-    name: 'redis', proto: 'redis', host: '127.0.0.1', port, pid: proc.pid ?? null,
+    name: 'redis', proto: 'redis', host: '127.0.0.1', port, wsPath: '', pid: proc.pid ?? null,
     receivers: (n) => n,
     stop: stopProc,
   };

@@ -4,13 +4,15 @@
  * exactly one reply with the same `seq`.
  */
 
-/** How a target is spoken to: our line protocol, or Redis pub/sub over RESP3. */
-export type Proto = 'text' | 'redis';
+/** How a target is spoken to: our line protocol, Redis pub/sub over RESP3, or our browser protocol (JSON over WebSocket). */
+export type Proto = 'text' | 'redis' | 'ws';
 
 export interface WorkerConfig {
   host: string;
   port: number;
   proto: Proto;
+  /** The WebSocket endpoint's path (`/ws`) for proto ws; unused otherwise. */
+  wsPath: string;
   /** `{i}` is replaced by the 1-based client number. */
   userPattern: string;
   passPattern: string;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { SERVER_MAIN } from '../helpers/server.js';
+import { SERVER_MAIN, startServer } from '../helpers/server.js';
 
 /**
  * Seconds-long smoke of every bench scenario against the bench's reference server, our server and
@@ -145,4 +145,93 @@ test('bench usage errors exit 2 and --help exits 0', async () => {
   const h = await bench(['room', '--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /--clients/);
+});
+
+// --- WebSocket mode (--proto ws): the browser protocol on our server's web port ---
+
+if (chatBuilt) {
+  test('bench room over WebSocket: counts add up, nothing lost', async () => {
+    const j = await report(['room', '--proto', 'ws', ...ROOM]);
+    const r = checkRun(j, 'room', 'chat-ws');
+    assert.equal(obj(j['target'], 'target')['proto'], 'ws');
+    assert.equal(j['ok'], true, String(j['problems']));
+    const points = r['points'] as Json[];
+    checkPoint(points[0]!, 39, true);
+    assert.equal(obj(points[0]!['logins'], 'logins')['ok'], 40);
+  });
+
+  test('bench idle over WebSocket, clients spread over rooms', async () => {
+    const j = await report(['idle', '--proto', 'ws', '--clients', '60', '--duration', '1', '--rooms', '3']);
+    const r = checkRun(j, 'idle', 'chat-ws');
+    assert.equal(r['alive'], 60);
+    assert.deepEqual(r['closed'], {});
+    assert.equal(typeof r['rssPerConnKiB'], 'number');
+  });
+
+  test('bench logins over WebSocket: every session closed by the server after its close frame', async () => {
+    const j = await report(['logins', '--proto', 'ws', '--concurrency', '10', '--count', '100', '--duration', '20']);
+    const r = checkRun(j, 'logins', 'chat-ws');
+    assert.equal(r['failed'], 0, String(r['errors']));
+    assert.equal(r['notClosed'], 0);
+    assert.ok((r['ok'] as number) >= 100);
+  });
+
+  test('bench compare --protos text,ws runs our server over both protocols in one run', async () => {
+    const j = await report(['compare', 'room', '--protos', 'text,ws', ...ROOM]);
+    const runs = j['runs'] as Json[];
+    checkRun(runs[0]!, 'room', 'chat');
+    checkRun(runs[1]!, 'room', 'chat-ws');
+    for (const run of runs) checkPoint((obj(run['result'], 'result')['points'] as Json[])[0]!, 39, true);
+    const p99 = (j['metrics'] as Json[]).find((m) => m['name'] === 'p99 ms');
+    assert.ok(p99 !== undefined && typeof p99['a'] === 'number' && typeof p99['b'] === 'number');
+  });
+
+  test('bench drives a running server through a ws:// target', async () => {
+    const srv = await startServer(['--auth', 'open', '--http-port', '0', '--flood-rate', '0']);
+    try {
+      const line = await srv.waitForLog(/Web client on http:\/\/127\.0\.0\.1:\d+\//);
+      const port = /:(\d+)\//.exec(line)![1]!;
+      const target = `ws://127.0.0.1:${port}/ws`;
+      const j = await report(['room', '--target', target, '--clients', '10', '--rate', '50', '--duration', '1', '--warmup', '0']);
+      const r = checkRun(j, 'room', target);
+      checkPoint((r['points'] as Json[])[0]!, 9, true);
+      const wrongPath = await bench(['room', '--target', `ws://127.0.0.1:${port}/nope`, '--clients', '2', '--duration', '0.2', '--warmup', '0']);
+      assert.equal(wrongPath.code, 1, 'a refused upgrade is a failed run');
+      assert.match(wrongPath.stderr, /404/);
+    } finally {
+      await srv.stop();
+    }
+  });
+} else {
+  test('bench over WebSocket', { skip: 'dist/src/server/serve.js is not built' }, () => {});
+}
+
+test('bench --proto and --protos: garbage and conflicts are usage errors (exit 2)', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['room', '--proto', 'foo'], /--proto wants text or ws/],
+    [['room', '--proto', 'WS'], /--proto wants text or ws/],
+    [['room', '--proto', ''], /--proto wants text or ws/],
+    [['room', '--proto'], /--proto/],
+    [['room', '--proto=ws', '--target', 'redis'], /--proto ws needs --target chat or ws:/],
+    [['room', '--proto', 'ws', '--target', 'reference'], /--proto ws needs/],
+    [['room', '--proto', 'ws', '--target', 'tcp://127.0.0.1:5693'], /--proto ws needs/],
+    [['room', '--proto', 'text', '--target', 'ws://127.0.0.1:1/ws'], /speaks WebSocket only/],
+    [['room', '--protos', 'text,ws'], /--protos is for `bench compare`/],
+    [['compare', 'room', '--protos', 'text'], /--protos wants two protocols/],
+    [['compare', 'room', '--protos', 'text,ws,ws'], /--protos wants two protocols/],
+    [['compare', 'room', '--protos', 'text,tcp'], /--protos wants text or ws/],
+    [['compare', 'room', '--protos', 'text,ws', '--proto', 'ws'], /exclude each other/],
+    [['compare', 'room', '--protos', 'text,ws', '--target', 'chat', '--target', 'chat'], /at most one --target/],
+    [['compare', 'room', '--protos', 'text,ws', '--target', 'redis'], /--proto ws needs/],
+  ];
+  for (const [args, why] of cases) {
+    const r = await bench(args);
+    assert.equal(r.code, 2, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, why, args.join(' '));
+  }
+  const h = await bench(['room', '--help']);
+  assert.match(h.stdout, /--proto text\|ws/);
+  const c = await bench(['compare', '--help']);
+  assert.equal(c.code, 0);
+  assert.match(c.stdout, /--protos/);
 });

@@ -21,14 +21,14 @@ export interface Session {
 export async function openSession(targetSpec: string, opts: BenchOptions, progress: Progress, maxConnections: number): Promise<Session> {
   progress.update(`starting target ${targetSpec}…`, true);
   const target = await startTarget(targetSpec, {
-    serverArgs: opts.serverArgs, nodeArgs: opts.nodeArgs, serverPid: opts.serverPid, maxConnections,
+    proto: opts.proto ?? 'text', serverArgs: opts.serverArgs, nodeArgs: opts.nodeArgs, serverPid: opts.serverPid, maxConnections,
   });
   const stopTarget = onCleanup(() => target.stop());
   const workers = Math.max(opts.workers, Math.ceil(maxConnections / MAX_SOCKETS_PER_WORKER));
   let pool: WorkerPool;
   try {
     pool = await WorkerPool.start(workers, {
-      host: target.host, port: target.port, proto: target.proto, userPattern: opts.userPattern, passPattern: opts.passPattern,
+      host: target.host, port: target.port, proto: target.proto, wsPath: target.wsPath, userPattern: opts.userPattern, passPattern: opts.passPattern,
       channel: opts.channel, totalClients: maxConnections, loginTimeoutMs: opts.loginTimeoutS * 1000,
     });
   } catch (e) {
