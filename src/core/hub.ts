@@ -203,6 +203,27 @@ export class Hub<M extends Member = Member> {
     return [...this.users.values()].map((m) => ({ name: m.name, rooms: [...m.rooms] })).sort((a, b) => (a.name < b.name ? -1 : 1));
   }
 
+  /**
+   * The first `limit` members by name, with their rooms, and how many are online: what a presence
+   * snapshot needs at every login, in O(N log limit) without copying and sorting everyone.
+   */
+  whoFirst(limit: number): { users: Array<{ name: string; rooms: string[] }>; total: number } {
+    const top: M[] = [];
+    for (const m of this.users.values()) {
+      if (top.length === limit && m.name >= top[limit - 1]!.name) continue;
+      let lo = 0;
+      let hi = top.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (top[mid]!.name < m.name) lo = mid + 1;
+        else hi = mid;
+      }
+      top.splice(lo, 0, m);
+      if (top.length > limit) top.pop();
+    }
+    return { users: top.map((m) => ({ name: m.name, rooms: [...m.rooms] })), total: this.users.size };
+  }
+
   /** Rooms with their member counts, sorted by name. */
   roomList(): Array<{ room: string; count: number }> {
     return [...this.rooms.entries()].map(([room, set]) => ({ room, count: set.size })).sort((a, b) => (a.room < b.room ? -1 : 1));

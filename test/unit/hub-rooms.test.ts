@@ -95,3 +95,14 @@ test('topics: set and cleared by members, told to the whole room, gone with the 
   hub.remove(b);
   assert.equal(hub.topic('lobby'), undefined, 'the room is gone, and its topic with it');
 });
+
+test('whoFirst: the first names in order, however the members arrived, and the total', () => {
+  const hub = new Hub({ noticeDelayMs: 0 });
+  const names = ['m', 'c', 'x', 'a', 'q', 'b', 'z', 'k'];
+  for (const n of names) login(hub, member(n));
+  const first = hub.whoFirst(3);
+  assert.deepEqual(first.users.map((u) => u.name), ['a', 'b', 'c']);
+  assert.equal(first.total, 8);
+  assert.deepEqual(first.users[0]!.rooms, ['lobby']);
+  assert.deepEqual(hub.whoFirst(100).users.map((u) => u.name), [...names].sort());
+});

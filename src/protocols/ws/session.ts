@@ -331,16 +331,16 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
 
   private presence(m: ChatMember): void {
     const max = this.settings.presenceMax;
-    const users = actions.pageOf(this.ctx.hub.who(), 1, max);
+    const users = this.ctx.hub.whoFirst(max);
     const rooms = actions.pageOf(this.ctx.hub.roomList(), 1, max);
     this.reply(m, {
       type: 'presence',
-      users: users.items,
+      users: users.users,
       rooms: rooms.items.map((r) => {
         const topic = this.ctx.hub.topic(r.room)?.text;
         return topic === undefined ? r : { ...r, topic };
       }),
-      truncated: users.pages > 1 || rooms.pages > 1,
+      truncated: users.total > users.users.length || rooms.pages > 1,
     });
   }
 
