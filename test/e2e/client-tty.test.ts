@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 /**
  * The client in a real pseudo-terminal: tmux runs it, send-keys types, capture-pane reads the
@@ -82,7 +83,7 @@ class Terminal {
   }
 
   /** Waits until the screen contains `text`; returns the screen. */
-  async waitFor(text: string, timeoutMs = 10_000): Promise<string> {
+  async waitFor(text: string, timeoutMs = WAIT_MS): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const screen = await this.screen();

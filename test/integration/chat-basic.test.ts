@@ -2,6 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 let server: ServerProc;
 before(async () => {
@@ -58,7 +59,7 @@ test('ten users: every line reaches the nine others, in order', async () => {
       for (const [j, n] of names.entries()) {
         if (i === j) continue;
         const first = await c.waitFor(`${n}: line 1 from ${n}\n`);
-        await c.waitFor(`${n}: line 2 from ${n}\n`, 10_000, first);
+        await c.waitFor(`${n}: line 2 from ${n}\n`, WAIT_MS, first);
       }
       assert.ok(!c.text.includes(`${names[i]}: line`), 'no echo to the sender');
     }

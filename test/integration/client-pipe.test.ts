@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 import { makeCert, type TestCert } from '../helpers/certs.js';
 
 /** The compiled client entry (tests run from dist/test/...). */
@@ -45,7 +46,7 @@ class ClientProc {
   }
 
   /** Resolves once `text` has appeared on the given stream. */
-  async waitFor(text: string, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = 10_000): Promise<void> {
+  async waitFor(text: string, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = WAIT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this[stream].includes(text)) {
       const left = deadline - Date.now();
@@ -60,7 +61,7 @@ class ClientProc {
   }
 
   /** Resolves with the exit code; fails the test if the client is still running after `timeoutMs`. */
-  async exitCode(timeoutMs = 10_000): Promise<number | null> {
+  async exitCode(timeoutMs = WAIT_MS): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([

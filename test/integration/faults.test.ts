@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 /** The server is alive and unharmed: a new user can log in and talk, and nothing was logged as an error. */
 async function assertHealthy(server: ServerProc, witness: TestClient, user = 'user4'): Promise<void> {
@@ -94,7 +95,7 @@ test('connections reset in every phase of login (prompt, password, verifying) le
     for (;;) {
       witness.send('/who\n');
       const at = witness.text.length;
-      const end = await witness.waitFor(/\[SERVER\] Online \(\d+\)[^\n]*\n/, 10_000, at);
+      const end = await witness.waitFor(/\[SERVER\] Online \(\d+\)[^\n]*\n/, WAIT_MS, at);
       if (witness.text.slice(at, end).includes('Online (1): user1 (lobby)')) break;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 /**
  * One login attempt from a chosen loopback address (Linux routes all of 127.0.0.0/8 to lo), for the
@@ -69,11 +70,11 @@ test('usernames: 1-32 letters, digits, _ and -; anything else gets a clear error
     for (const [name, want] of bad) {
       c.send(`${name}\n`);
       const from = at;
-      at = await c.waitFor('Enter username: ', 10_000, at);
+      at = await c.waitFor('Enter username: ', WAIT_MS, at);
       assert.match(c.text.slice(from, at), want);
     }
     c.send('\x1b[2Jüser\n');
-    await c.waitFor(/Invalid username: Name may contain only letters, digits, _ and -\. Connection closed\.\n$/, 10_000, at);
+    await c.waitFor(/Invalid username: Name may contain only letters, digits, _ and -\. Connection closed\.\n$/, WAIT_MS, at);
     await c.waitClosed();
     assert.ok(!c.text.includes('\x1b'), 'the bad name is not echoed back');
   } finally {
