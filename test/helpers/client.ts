@@ -123,3 +123,8 @@ export class TestClient {
     this.socket.destroy();
   }
 }
+
+/** exit() for each client in turn: the usual end of a test that shares its server with later tests. */
+export async function leave(...clients: TestClient[]): Promise<void> {
+  for (const c of clients) await c.exit();
+}

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type ServerProc } from '../helpers/server.js';
-import { TestClient } from '../helpers/client.js';
+import { TestClient, leave } from '../helpers/client.js';
 import { WAIT_MS } from '../helpers/wait.js';
 
 let server: ServerProc;
@@ -82,7 +82,7 @@ test('private messages and both errors', async () => {
   a.send('/who\n');
   await a.waitFor('[SERVER] Online (3): user1 (lobby), user2 (lobby), user3 (lobby)\n');
   assert.ok(!c.text.includes('Hello, how are you?'), 'a third user never sees a private message');
-  for (const x of [a, b, c]) x.destroy();
+  await leave(a, b, c);
 });
 
 test('wrong password and unknown user are refused and closed', async () => {
@@ -112,8 +112,7 @@ test('a second login with the same name is refused; the first session is untouch
   other.send('still there?\n');
   await first.waitFor('user2: still there?\n');
   assert.ok(!first.closed);
-  first.destroy();
-  other.destroy();
+  await leave(first, other);
 });
 
 test('a client that vanishes (reset) is announced as left', async () => {
@@ -122,7 +121,7 @@ test('a client that vanishes (reset) is announced as left', async () => {
   await a.waitFor('user2 joined the chat.\n');
   b.socket.resetAndDestroy();
   await a.waitFor('user2 left the chat.\n');
-  a.destroy();
+  await leave(a);
 });
 
 test('rooms: /join moves, announces in both rooms, and scopes chat', async () => {
@@ -151,8 +150,7 @@ test('rooms: /join moves, announces in both rooms, and scopes chat', async () =>
   assert.ok(!b.text.includes('lobby talk'), 'lobby chat does not reach dev');
   assert.ok(!a.text.includes('dev talk'), 'dev chat does not reach lobby');
   assert.ok(!a.text.includes('user3 left the chat.'), 'leaves are announced in the leaver\'s room only');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('commands: /help lists commands, unknown ones are refused, nothing starting with / is broadcast', async () => {
@@ -167,5 +165,5 @@ test('commands: /help lists commands, unknown ones are refused, nothing starting
   await a.waitClosed();
   await b.waitFor('user1 left the chat.\n');
   assert.ok(!b.text.includes('/x') && !b.text.includes('/help'));
-  b.destroy();
+  await leave(b);
 });

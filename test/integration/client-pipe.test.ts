@@ -131,7 +131,7 @@ test('pipe mode: stdin lines are sent, server lines are printed, end of input le
   await user2.waitFor('user1 left the chat.\n');
   assert.ok(!c.stdout.includes('Enter username'), 'login prompts are not printed in pipe mode');
   assert.ok(c.stdout.startsWith(WELCOME1), c.stdout);
-  user2.close();
+  await user2.exit(); // a later test logs in as user2 again
 });
 
 test('pipe mode: typing exit leaves at once with exit code 0', async () => {
@@ -152,7 +152,7 @@ test('pipe mode: without --user the first input lines answer the login prompts',
   c.proc.stdin.end();
   assert.equal(await c.exitCode(), 0);
   assert.ok(c.stdout.startsWith("Welcome user3! Type 'exit' to leave.\n"), c.stdout);
-  user2.close();
+  await user2.exit(); // a later test logs in as user2 again
 });
 
 test('a refused login prints the reason and exits 1', async () => {
@@ -217,5 +217,5 @@ test('TLS: --ca trusts the server certificate; without it the handshake is refus
   await insecure.waitFor(WELCOME1);
   insecure.proc.stdin.end();
   assert.equal(await insecure.exitCode(), 0);
-  user2.close();
+  await user2.exit();
 });
