@@ -112,7 +112,7 @@ function fuzzConfig(): ServerConfig {
   };
 }
 
-/** Password checks in flight: they run on the thread pool and finish whenever it gets to them. */
+/** Password checks in flight: a check may run on the thread pool (scrypt) and end whenever it gets to it. */
 let verifying = 0;
 
 async function withServer(fn: (server: ChatServer, rec: ReturnType<typeof recordingLogger>) => Promise<void>): Promise<void> {
