@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS, waitUntil } from '../helpers/wait.js';
 
 /**
  * The client in a real pseudo-terminal: tmux runs it, send-keys types, capture-pane reads the
@@ -82,14 +83,11 @@ class Terminal {
   }
 
   /** Waits until the screen contains `text`; returns the screen. */
-  async waitFor(text: string, timeoutMs = 10_000): Promise<string> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const screen = await this.screen();
-      if (screen.includes(text)) return screen;
-      if (Date.now() > deadline) throw new Error(`screen never showed ${JSON.stringify(text)}; screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  async waitFor(text: string, timeoutMs = WAIT_MS): Promise<string> {
+    let screen = '';
+    // tmux has no event for a screen change: look every 50 ms (each look runs tmux).
+    await waitUntil(async () => (screen = await this.screen()).includes(text), () => `screen never showed ${JSON.stringify(text)}; screen:\n${screen}`, { timeoutMs, everyMs: 50 });
+    return screen;
   }
 
   async close(): Promise<void> {
@@ -133,6 +131,9 @@ test('typed login hides the password; incoming lines leave the half-typed line i
       await t.type('half typed');
       await t.press('Left', 'Left');
       await t.waitFor('> half typed');
+      // The screen shows the text before the client has handled the two Lefts: wait for the cursor
+      // to stand two columns before the end of the typed text, or `before` may be read too early.
+      await waitUntil(async () => (await t.cursor()).x === '> half typed'.length - 2, () => 'the cursor never moved left twice', { everyMs: 50 });
       const before = await t.cursor();
 
       other.send('clear \x1b[2J\x1b]0;title\x07 attempt\n');

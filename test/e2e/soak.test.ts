@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type ServerProc } from '../helpers/server.js';
+import { waitUntil } from '../helpers/wait.js';
 import { hashPassword } from '../../src/core/users-file-hash.js';
 import { stripControls } from '../../src/core/sanitize.js';
 
@@ -284,7 +285,7 @@ test(`soak: ${STEADY + CHAOTIC} clients doing random things for ${SECONDS} s`, {
     while (Date.now() < settleBy + 10_000) {
       const before = steady[0]!.whoReplies.length;
       steady[0]!.send('/who');
-      while (steady[0]!.whoReplies.length === before) await sleep(20);
+      await waitUntil(() => steady[0]!.whoReplies.length > before, () => '/who got no reply', { everyMs: 20 });
       const reply = steady[0]!.whoReplies[before]!;
       got = [...reply.slice(reply.indexOf('): ') + 3).matchAll(/([A-Za-z0-9_-]+) \(/g)].map((m) => m[1]).sort().join(',');
       if (got === want) break;

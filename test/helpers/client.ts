@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
+import { WAIT_MS } from './wait.js';
 
 /**
  * A raw test client on a real socket: records every byte the server sends and can wait for text.
@@ -72,7 +73,7 @@ export class TestClient {
    * Resolves when the received text (from `from`, default 0) contains `what`; returns the index just
    * past the match so callers can wait for what comes next.
    */
-  async waitFor(what: string | RegExp, timeoutMs = 10_000, from = 0): Promise<number> {
+  async waitFor(what: string | RegExp, timeoutMs = WAIT_MS, from = 0): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const hay = this.text.slice(from);
@@ -94,7 +95,7 @@ export class TestClient {
   }
 
   /** Resolves when the server closes the connection. */
-  async waitClosed(timeoutMs = 10_000): Promise<void> {
+  async waitClosed(timeoutMs = WAIT_MS): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.ended,
@@ -107,7 +108,23 @@ export class TestClient {
     this.socket.end();
   }
 
+  /**
+   * Logs out (`exit`) and resolves once the server has closed the connection. The server leaves the
+   * hub before it closes, so the name is free again: a later login with it cannot be refused as a
+   * duplicate, as it can right after destroy() or close(), whose end the server sees only later.
+   */
+  async exit(): Promise<void> {
+    if (this.closed) return;
+    this.send('exit\n');
+    await this.waitClosed();
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
+}
+
+/** exit() for each client in turn: the usual end of a test that shares its server with later tests. */
+export async function leave(...clients: TestClient[]): Promise<void> {
+  for (const c of clients) await c.exit();
 }

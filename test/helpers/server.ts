@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 import { once } from 'node:events';
+import { WAIT_MS } from './wait.js';
 
 /** Absolute path of the compiled server entry (tests run from dist/test/...). */
 export const SERVER_MAIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'server', 'main.js');
@@ -67,7 +68,7 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   proc.once('exit', () => live.delete(proc));
   const exited = once(proc, 'exit').then(([code]) => code as number | null);
 
-  const waitForLog = (re: RegExp, timeoutMs = 10_000): Promise<string> => {
+  const waitForLog = (re: RegExp, timeoutMs = WAIT_MS): Promise<string> => {
     const found = lines.find((l) => re.test(l));
     if (found !== undefined) return Promise.resolve(found);
     return new Promise((resolve, reject) => {

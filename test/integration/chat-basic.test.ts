@@ -1,7 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type ServerProc } from '../helpers/server.js';
-import { TestClient } from '../helpers/client.js';
+import { TestClient, leave } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 let server: ServerProc;
 before(async () => {
@@ -58,7 +59,7 @@ test('ten users: every line reaches the nine others, in order', async () => {
       for (const [j, n] of names.entries()) {
         if (i === j) continue;
         const first = await c.waitFor(`${n}: line 1 from ${n}\n`);
-        await c.waitFor(`${n}: line 2 from ${n}\n`, 10_000, first);
+        await c.waitFor(`${n}: line 2 from ${n}\n`, WAIT_MS, first);
       }
       assert.ok(!c.text.includes(`${names[i]}: line`), 'no echo to the sender');
     }
@@ -81,7 +82,7 @@ test('private messages and both errors', async () => {
   a.send('/who\n');
   await a.waitFor('[SERVER] Online (3): user1 (lobby), user2 (lobby), user3 (lobby)\n');
   assert.ok(!c.text.includes('Hello, how are you?'), 'a third user never sees a private message');
-  for (const x of [a, b, c]) x.destroy();
+  await leave(a, b, c);
 });
 
 test('wrong password and unknown user are refused and closed', async () => {
@@ -111,8 +112,7 @@ test('a second login with the same name is refused; the first session is untouch
   other.send('still there?\n');
   await first.waitFor('user2: still there?\n');
   assert.ok(!first.closed);
-  first.destroy();
-  other.destroy();
+  await leave(first, other);
 });
 
 test('a client that vanishes (reset) is announced as left', async () => {
@@ -121,7 +121,7 @@ test('a client that vanishes (reset) is announced as left', async () => {
   await a.waitFor('user2 joined the chat.\n');
   b.socket.resetAndDestroy();
   await a.waitFor('user2 left the chat.\n');
-  a.destroy();
+  await leave(a);
 });
 
 test('rooms: /join moves, announces in both rooms, and scopes chat', async () => {
@@ -150,8 +150,7 @@ test('rooms: /join moves, announces in both rooms, and scopes chat', async () =>
   assert.ok(!b.text.includes('lobby talk'), 'lobby chat does not reach dev');
   assert.ok(!a.text.includes('dev talk'), 'dev chat does not reach lobby');
   assert.ok(!a.text.includes('user3 left the chat.'), 'leaves are announced in the leaver\'s room only');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('commands: /help lists commands, unknown ones are refused, nothing starting with / is broadcast', async () => {
@@ -166,5 +165,5 @@ test('commands: /help lists commands, unknown ones are refused, nothing starting
   await a.waitClosed();
   await b.waitFor('user1 left the chat.\n');
   assert.ok(!b.text.includes('/x') && !b.text.includes('/help'));
-  b.destroy();
+  await leave(b);
 });

@@ -2,7 +2,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, type ServerProc } from '../helpers/server.js';
-import { TestClient } from '../helpers/client.js';
+import { TestClient, leave } from '../helpers/client.js';
 
 let server: ServerProc;
 before(async () => {
@@ -23,11 +23,12 @@ test('a line delivered one byte at a time arrives as one line', async () => {
   const [a, b] = await pair();
   for (const byte of Buffer.from('slow typist ✓\n')) {
     a.send(Buffer.from([byte]));
+    // Pacing, not a wait for anything: it makes separate segments likely. The assertion holds
+    // whether or not the bytes coalesce, so a busy machine cannot make this fail.
     await sleep(2);
   }
   await b.waitFor('user1: slow typist ✓\n');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('a UTF-8 character split across segments decodes correctly; CRLF and LF both end lines', async () => {
@@ -35,11 +36,10 @@ test('a UTF-8 character split across segments decodes correctly; CRLF and LF bot
   const bytes = Buffer.from('héllo wörld 👋\r\nsecond\n');
   const cut = bytes.indexOf(Buffer.from('👋')) + 2; // in the middle of the emoji
   a.send(bytes.subarray(0, cut));
-  await sleep(20);
+  await sleep(20); // pacing only, as above: nothing is sent back for half a line, so there is no event
   a.send(bytes.subarray(cut));
   await b.waitFor('user1: héllo wörld 👋\nuser1: second\n');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('100 lines in one write all arrive, in order', async () => {
@@ -49,8 +49,7 @@ test('100 lines in one write all arrive, in order', async () => {
   await b.waitFor('user1: msg 99\n');
   const got = b.lines.filter((l) => l.startsWith('user1: msg ')).map((l) => l.slice('user1: '.length));
   assert.deepEqual(got, lines);
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('a 1 MiB line with no newline is refused once, never relayed, and the session carries on', async () => {
@@ -61,8 +60,7 @@ test('a 1 MiB line with no newline is refused once, never relayed, and the sessi
   await b.waitFor('user1: after the flood\n');
   assert.ok(!b.text.includes('aaaa'), 'no part of the long line is relayed');
   assert.equal(a.text.split('Line too long').length - 1, 1, 'one refusal per long line');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('invalid UTF-8 is replaced, not fatal', async () => {
@@ -71,16 +69,14 @@ test('invalid UTF-8 is replaced, not fatal', async () => {
   await b.waitFor(/user1: bad \uFFFD+ bytes\n/);
   a.send('fine\n');
   await b.waitFor('user1: fine\n');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('terminal escapes and control characters are stripped before relaying', async () => {
   const [a, b] = await pair();
   a.send('\x1b[2J\x1b[31mred\x1b[0m \x07bell\x1b]0;title\x07 and\rCR\n');
   await b.waitFor('user1: red bell andCR\n');
-  a.destroy();
-  b.destroy();
+  await leave(a, b);
 });
 
 test('a client that frames like the seed (no newlines, one send per message) can log in, chat, whisper and leave', async () => {
@@ -93,13 +89,13 @@ test('a client that frames like the seed (no newlines, one send per message) can
   await seed.waitFor("Welcome user3! Type 'exit' to leave.\n");
   await other.waitFor('user3 joined the chat.\n');
   seed.send('Hello everyone');
+  // Received, so the server has read that chunk: the next send cannot join it in one read.
   await other.waitFor('user3: Hello everyone\n');
-  await sleep(20);
   seed.send('@user2 psst');
   await other.waitFor('[PRIVATE] user3: psst\n');
   other.send('hi seed\n');
   await seed.waitFor('user2: hi seed\n');
   seed.close(); // the seed client's `exit` just closes its socket
   await other.waitFor('user3 left the chat.\n');
-  other.destroy();
+  await leave(other);
 });

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 import { makeCert, type TestCert } from '../helpers/certs.js';
 
 /** The compiled client entry (tests run from dist/test/...). */
@@ -45,7 +46,7 @@ class ClientProc {
   }
 
   /** Resolves once `text` has appeared on the given stream. */
-  async waitFor(text: string, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = 10_000): Promise<void> {
+  async waitFor(text: string, stream: 'stdout' | 'stderr' = 'stdout', timeoutMs = WAIT_MS): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this[stream].includes(text)) {
       const left = deadline - Date.now();
@@ -60,7 +61,7 @@ class ClientProc {
   }
 
   /** Resolves with the exit code; fails the test if the client is still running after `timeoutMs`. */
-  async exitCode(timeoutMs = 10_000): Promise<number | null> {
+  async exitCode(timeoutMs = WAIT_MS): Promise<number | null> {
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -130,7 +131,7 @@ test('pipe mode: stdin lines are sent, server lines are printed, end of input le
   await user2.waitFor('user1 left the chat.\n');
   assert.ok(!c.stdout.includes('Enter username'), 'login prompts are not printed in pipe mode');
   assert.ok(c.stdout.startsWith(WELCOME1), c.stdout);
-  user2.close();
+  await user2.exit(); // a later test logs in as user2 again
 });
 
 test('pipe mode: typing exit leaves at once with exit code 0', async () => {
@@ -151,7 +152,7 @@ test('pipe mode: without --user the first input lines answer the login prompts',
   c.proc.stdin.end();
   assert.equal(await c.exitCode(), 0);
   assert.ok(c.stdout.startsWith("Welcome user3! Type 'exit' to leave.\n"), c.stdout);
-  user2.close();
+  await user2.exit(); // a later test logs in as user2 again
 });
 
 test('a refused login prints the reason and exits 1', async () => {
@@ -216,5 +217,5 @@ test('TLS: --ca trusts the server certificate; without it the handshake is refus
   await insecure.waitFor(WELCOME1);
   insecure.proc.stdin.end();
   assert.equal(await insecure.exitCode(), 0);
-  user2.close();
+  await user2.exit();
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS, waitUntil } from '../helpers/wait.js';
 
 /** The server is alive and unharmed: a new user can log in and talk, and nothing was logged as an error. */
 async function assertHealthy(server: ServerProc, witness: TestClient, user = 'user4'): Promise<void> {
@@ -90,14 +91,20 @@ test('connections reset in every phase of login (prompt, password, verifying) le
       );
     }
     await Promise.all(resets);
-    // Whichever logins got through before their reset, all of them end up gone again.
-    for (;;) {
-      witness.send('/who\n');
-      const at = witness.text.length;
-      const end = await witness.waitFor(/\[SERVER\] Online \(\d+\)[^\n]*\n/, 10_000, at);
-      if (witness.text.slice(at, end).includes('Online (1): user1 (lobby)')) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Whichever logins got through before their reset, all of them end up gone again. The server
+    // sees the resets when it gets to them, with no line to anyone: ask /who until it agrees.
+    let who = '';
+    await waitUntil(
+      async () => {
+        witness.send('/who\n');
+        const at = witness.text.length;
+        const end = await witness.waitFor(/\[SERVER\] Online \(\d+\)[^\n]*\n/, WAIT_MS, at);
+        who = witness.text.slice(at, end);
+        return who.includes('Online (1): user1 (lobby)');
+      },
+      () => `the reset logins never all left; last /who: ${who}`,
+      { everyMs: 50 },
+    );
     await assertHealthy(server, witness);
     witness.destroy();
   } finally {
@@ -120,8 +127,9 @@ test('SIGTERM while busy: everyone, logged in or not, gets the shutdown notice, 
   });
   let code: number | null;
   try {
-    // Busy for a while: the point is traffic in flight when the signal lands, not any particular amount.
-    await new Promise((r) => setTimeout(r, 300));
+    // The point is traffic in flight when the signal lands, not any particular amount: wait until
+    // chat is flowing (a line relayed from one user to another), not for a guessed time.
+    await users[0]!.waitFor(/^u\d+: u\d+ says /m);
     code = await server.stop('SIGTERM');
   } finally {
     talking = false;
@@ -143,12 +151,17 @@ test('TCP keepalive is on for accepted connections, so dead peers are found (Lin
   const server = await startServer();
   try {
     const c = await TestClient.login(server.port, 'user1');
-    // While sent data is unacknowledged ss shows the retransmit timer instead: look again until idle.
+    // While sent data is unacknowledged ss shows the retransmit timer instead: look again until idle
+    // (on a busy machine the ack can take longer than the 1 s this used to allow).
     let out = '';
-    for (let i = 0; i < 50 && !/timer:\(keepalive,/.test(out); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      out = execFileSync('ss', ['-tno', 'state', 'established', `( sport = :${server.port} )`], { encoding: 'utf8' });
-    }
+    await waitUntil(
+      () => {
+        out = execFileSync('ss', ['-tno', 'state', 'established', `( sport = :${server.port} )`], { encoding: 'utf8' });
+        return /timer:\(keepalive,/.test(out);
+      },
+      () => out,
+      { everyMs: 20 },
+    ).catch(() => {}); // the assertion below reports it
     assert.match(out, /timer:\(keepalive,/, out);
     c.destroy();
   } finally {

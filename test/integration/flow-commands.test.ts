@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, type ServerProc } from '../helpers/server.js';
-import { TestClient } from '../helpers/client.js';
+import { TestClient, leave } from '../helpers/client.js';
 
 let server: ServerProc;
 before(async () => {
@@ -10,15 +10,6 @@ before(async () => {
 after(async () => {
   await server.stop();
 });
-
-/** Logs out and waits until the server closed the connection, so the name is free for the next test. */
-async function leave(...clients: TestClient[]): Promise<void> {
-  for (const c of clients) {
-    if (c.closed) continue;
-    c.send('exit\n');
-    await c.waitClosed();
-  }
-}
 
 test('/stats shows a client its own queue, window, delay and counts', async () => {
   const a = await TestClient.login(server.port, 'user2');

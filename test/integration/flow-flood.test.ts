@@ -19,7 +19,10 @@ async function scenario(args: string[]) {
 const got = (c: TestClient) => c.lines.filter((l) => l.startsWith('user1: ')).map((l) => l.slice(7));
 
 test('delay policy: excess lines are held (reading paused), none lost, order kept; counted in /stats', async () => {
-  const { server, reader, sender } = await scenario(['--flood-rate', '20', '--flood-burst', '3', '--flood-policy', 'delay']);
+  // A slow rate on purpose: a held line is let through when its token is due, and a line finds no
+  // token waiting only if the server runs that timer less than one interval (here 250 ms) late. At
+  // 20/s a busy machine's 50 ms of lateness let a line through undelayed and changed the count.
+  const { server, reader, sender } = await scenario(['--flood-rate', '4', '--flood-burst', '3', '--flood-policy', 'delay']);
   try {
     await reader.waitFor('user1: f12\n');
     assert.deepEqual(got(reader), LINES);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { WAIT_MS } from '../helpers/wait.js';
 
 // Each overflow policy on the real server. user2 is made slow with --slow (the server holds each
 // message to it 300 ms), so its queue of 3 overflows on a burst of 10 without megabytes of traffic;
@@ -108,7 +109,7 @@ test('/slow: a client slows itself down (only itself) and /slow off restores it'
     await a.waitFor('[SERVER] Your send delay is now off.\n');
     const mark = a.text.length;
     sender.send(BURST.map((m) => `again ${m}\n`).join(''));
-    await a.waitFor('user1: again m10\n', 10_000, mark);
+    await a.waitFor('user1: again m10\n', WAIT_MS, mark);
     a.send('/slow 99999999\n');
     await a.waitFor('[SERVER] Use: /slow <ms> (0-60000) or /slow off\n');
     for (const c of [a, b, sender]) c.destroy();

@@ -83,10 +83,11 @@ test('--idle-timeout: a user who sends nothing is told and closed, the room sees
 });
 
 test('without --idle-timeout nobody is closed for being quiet', async () => {
-  const server = await startServer(['--login-timeout', '1']);
+  // 3 s: long enough for user1's own login on a busy machine, and the quiet user stays past it.
+  const server = await startServer(['--login-timeout', '3']);
   try {
     const quiet = await TestClient.login(server.port, 'user1');
-    // Wait for something that takes longer than a second to happen: a login timeout elsewhere.
+    // Wait for something that takes seconds to happen: a login timeout elsewhere.
     const pending = await TestClient.connect(server.port);
     await pending.waitClosed();
     quiet.send('/who\n');

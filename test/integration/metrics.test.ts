@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { once } from 'node:events';
-import { startServer } from '../helpers/server.js';
+import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 
 /** A port that was free a moment ago (the metrics listener needs a fixed number). */
@@ -13,6 +13,22 @@ async function freePort(): Promise<number> {
   const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+/**
+ * Starts the server with metrics on a free port. Another process (a parallel test file) can take
+ * the port between freePort() and the server's listen; then the server exits with EADDRINUSE and
+ * a new port is tried. `--metrics-port 0` means off, so the server cannot pick one itself.
+ */
+async function startWithMetrics(args: string[]): Promise<{ server: ServerProc; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { server: await startServer([...args, '--metrics-port', String(port)]), port };
+    } catch (err: unknown) {
+      if (attempt >= 5 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
 }
 
 interface Sample {
@@ -48,8 +64,7 @@ function parseExposition(text: string): { samples: Sample[]; types: Map<string, 
 }
 
 test('--metrics-port serves Prometheus metrics at /metrics that parse and count what happened', async () => {
-  const port = await freePort();
-  const server = await startServer(['--flood-rate', '0', '--metrics-port', String(port), '--queue-size', '2', '--slow', 'user3=500']);
+  const { server, port } = await startWithMetrics(['--flood-rate', '0', '--queue-size', '2', '--slow', 'user3=500']);
   try {
     await server.waitForLog(new RegExp(`^Metrics on http://127\\.0\\.0\\.1:${port}/metrics$`));
     const a = await TestClient.login(server.port, 'user1');

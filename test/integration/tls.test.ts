@@ -46,6 +46,8 @@ test('plain and TLS users share the same rooms', async () => {
     plain.send('hello in clear\n');
     await secure.waitFor('user1: hello in clear\n');
     secure.send('/join ops\n');
+    // Two sockets: the server may read them in either order. user2 must be in ops first to see user1 join.
+    await secure.waitFor('[SERVER] You are now in room ops.\n');
     plain.send('/join ops\n');
     await secure.waitFor('user1 joined room ops.\n');
     plain.send('@user2 psst\n');

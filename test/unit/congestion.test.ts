@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Aimd, NO_WINDOW } from '../../src/core/congestion.js';
 import { Outbox, type OutboxEvents, type Sink } from '../../src/core/outbox.js';
+import { nextTurn } from '../helpers/wait.js';
 
 test('AIMD slow start: +1 per acknowledged message (the window doubles per round) up to the ceiling', () => {
   const w = new Aimd({ cwndInitial: 4, cwndMin: 1, cwndMax: 20 });
@@ -94,7 +95,6 @@ class HoldingSink implements Sink {
 }
 
 const quiet: OutboxEvents = { dropped() {}, overflowed() {}, caughtUp() {}, drainTimedOut() {} };
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const msg = (i: number) => Buffer.from(`m${i}\n`);
 
 test('the outbox window: hands over at most cwnd unacknowledged messages and moves as AIMD says (injected clock)', async () => {
@@ -104,7 +104,7 @@ test('the outbox window: hands over at most cwnd unacknowledged messages and mov
     clock: () => now,
   });
   for (let i = 0; i < 10; i++) o.push(msg(i));
-  await turn();
+  await nextTurn();
   assert.deepEqual([sink.lines, o.inFlight, o.depth, o.window], [4, 4, 6, 4], 'one window handed over, the rest waits');
   now += 5;
   o.flush();
@@ -119,7 +119,7 @@ test('the outbox window: hands over at most cwnd unacknowledged messages and mov
   sink.highWater = 1;
   o.push(msg(10));
   sink.take();
-  await turn();
+  await nextTurn();
   assert.equal(o.isBlocked, true);
   assert.equal(o.window, 3);
   // A drop in the same round does not halve again.
@@ -146,7 +146,7 @@ test('a healthy reader (kernel takes every write) is never limited by the window
     return ok;
   };
   for (let i = 0; i < 100; i++) assert.equal(o.push(msg(i)), true);
-  await turn();
+  await nextTurn();
   assert.equal(sink.lines, 100);
   assert.equal(o.dropped, 0);
   o.close();

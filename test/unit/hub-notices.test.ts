@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Hub, type Member } from '../../src/core/hub.js';
 import type { Outbox } from '../../src/core/outbox.js';
 import { textRenderer } from '../../src/protocols/text/render.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** A member whose outbox records every chunk the hub pushes, as the bytes a socket would carry. */
 function member(name: string): Member & { chunks: string[] } {
@@ -60,7 +61,7 @@ test('the timer sends held notices by itself', async () => {
   const [a, b] = [member('a'), member('b')];
   login(hub, a);
   login(hub, b);
-  while (a.chunks.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(() => a.chunks.length > 0, () => 'the held notice was never sent');
   assert.deepEqual(lines(a), ['b joined the chat.']);
 });
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outbox, type OutboxEvents, type OutboxLimits, type Sink } from '../../src/core/outbox.js';
 import { LatencyHistogram } from '../../src/core/latency.js';
+import { nextTurn, waitUntil } from '../helpers/wait.js';
 
 // The outbox without sockets: a fake sink that can stop taking bytes, a hand-driven clock, and
 // event-loop turns awaited explicitly (flushes are coalesced per turn).
@@ -54,7 +55,6 @@ function limits(over: Partial<OutboxLimits> = {}): OutboxLimits {
   return { queueSize: 10, queueBytes: 64 * 1024, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, linkRate: 0, cc: 'none', ...over };
 }
 
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const msg = (s: string) => Buffer.from(`${s}\n`);
 
 /** A sink that refuses (write returns false) after the first write, as a reader that stopped. */
@@ -74,7 +74,7 @@ for (const [policy, survivors, dropped] of [
     const ev = new Recorder();
     const o = new Outbox(sink, limits({ queueSize: 3, overflow: policy }), ev);
     o.push(msg('m1'));
-    await turn(); // m1 handed over; the sink now pushes back
+    await nextTurn(); // m1 handed over; the sink now pushes back
     assert.equal(o.isBlocked, true);
     for (const m of ['m2', 'm3', 'm4', 'm5', 'm6']) o.push(msg(m));
     assert.equal(o.depth, 3);
@@ -86,7 +86,7 @@ for (const [policy, survivors, dropped] of [
     assert.deepEqual(sink.lines, survivors);
     assert.deepEqual(ev.caughtUps, [dropped], 'exactly one notice, with the total');
     o.push(msg('m7'));
-    await turn();
+    await nextTurn();
     assert.deepEqual(ev.caughtUps, [dropped], 'no second notice');
     assert.equal(o.written, 5);
     assert.equal(o.enqueued, policy === 'drop-newest' ? 5 : 7);
@@ -98,7 +98,7 @@ test('disconnect: the first overflow is reported once as overflowed, and counted
   const ev = new Recorder();
   const o = new Outbox(sink, limits({ queueSize: 2, overflow: 'disconnect' }), ev);
   o.push(msg('m1'));
-  await turn();
+  await nextTurn();
   assert.equal(o.push(msg('m2')), true);
   assert.equal(o.push(msg('m3')), true);
   assert.equal(o.push(msg('m4')), false);
@@ -112,7 +112,7 @@ test('a burst of 100 messages in one turn reaches a sink that takes everything, 
     const ev = new Recorder();
     const o = new Outbox(sink, limits({ cc }), ev);
     for (let i = 0; i < 100; i++) assert.equal(o.push(msg(`m${i}`)), true);
-    await turn();
+    await nextTurn();
     assert.equal(sink.lines.length, 100, cc);
     assert.equal(ev.drops, 0, cc);
     assert.ok(sink.chunks.length <= 11, `coalesced into few writes (${sink.chunks.length})`);
@@ -124,7 +124,7 @@ test('the message bound and the byte bound (which counts the socket buffer) both
   const sink = stalledSink();
   const o = new Outbox(sink, limits({ queueSize: 5, queueBytes: 1 << 20 }), new Recorder());
   o.push(msg('first'));
-  await turn();
+  await nextTurn();
   for (let i = 0; i < 100; i++) {
     o.push(msg(`m${i}`));
     assert.ok(o.depth <= 5);
@@ -136,7 +136,7 @@ test('the message bound and the byte bound (which counts the socket buffer) both
   const sink2 = stalledSink();
   const o2 = new Outbox(sink2, limits({ queueSize: 1000, queueBytes: 2048 }), new Recorder());
   o2.push(Buffer.alloc(500, 0x62));
-  await turn();
+  await nextTurn();
   assert.equal(sink2.writableLength, 500);
   let accepted = 0;
   for (let i = 0; i < 100; i++) {
@@ -151,7 +151,7 @@ test('control messages bypass the bounds but keep their place in line', async ()
   const sink = stalledSink();
   const o = new Outbox(sink, limits({ queueSize: 1 }), new Recorder());
   o.push(msg('a'));
-  await turn();
+  await nextTurn();
   o.push(msg('b'));
   o.pushControl(msg('[SERVER] c'));
   o.pushControl(msg('[SERVER] d'));
@@ -167,7 +167,7 @@ test('send delay: each message waits the delay after it was queued and after the
   const o = new Outbox(sink, limits({ sendDelayMs: 100 }), new Recorder(), { clock: () => now });
   o.push(msg('m1'));
   o.push(msg('m2'));
-  await turn();
+  await nextTurn();
   assert.deepEqual(sink.lines, [], 'the head of an idle queue waits a full delay');
   now = 1099;
   o.flush();
@@ -183,7 +183,7 @@ test('send delay: each message waits the delay after it was queued and after the
   assert.deepEqual(sink.lines, ['m1', 'm2']);
   o.delayMs = 0;
   o.push(msg('m3'));
-  await turn();
+  await nextTurn();
   assert.deepEqual(sink.lines, ['m1', 'm2', 'm3'], 'delay 0: straight through');
   o.close();
 });
@@ -198,7 +198,7 @@ test('send delay: the queue fills at the delayed rate and the policy drops, only
   for (let i = 0; i < 10; i++) {
     slow.push(msg(`m${i}`));
     fast.push(msg(`m${i}`));
-    await turn();
+    await nextTurn();
     now += 50;
   }
   assert.equal(fast.dropped, 0);
@@ -215,7 +215,7 @@ test('totals: messages written and one latency sample per write', async () => {
   const o = new Outbox(sink, limits({ sendDelayMs: 10 }), new Recorder(), { clock: () => now, totals });
   o.push(msg('a'));
   o.push(msg('b'));
-  await turn();
+  await nextTurn();
   now = 10;
   o.flush();
   now = 20;
@@ -231,15 +231,15 @@ test('drain timeout: a sink that never drains is reported once; one that drains 
   const ev = new Recorder();
   const o = new Outbox(stalledSink(), limits({ drainTimeoutMs: 20 }), ev);
   o.push(msg('a'));
-  await turn();
+  await nextTurn();
   const healthy = new Recorder();
   const sink = stalledSink();
   const o2 = new Outbox(sink, limits({ drainTimeoutMs: 20 }), healthy);
   o2.push(msg('a'));
-  await turn();
+  await nextTurn();
   sink.resume();
   o2.drained();
-  for (let i = 0; i < 200 && ev.timeouts === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => ev.timeouts > 0, () => 'the drain timeout never fired', { everyMs: 10 });
   assert.equal(ev.timeouts, 1);
   assert.equal(healthy.timeouts, 0);
   o.close();
@@ -252,10 +252,10 @@ test('drain timeout also catches a reader frozen behind the congestion window (n
   sink.kernelFull = true; // bytes stay in user space, but far below the high-water mark
   const o = new Outbox(sink, limits({ cc: 'aimd', cwndInitial: 2, drainTimeoutMs: 20 }), ev);
   for (let i = 0; i < 5; i++) o.push(msg(`m${i}`));
-  await turn();
+  await nextTurn();
   assert.equal(o.inFlight, 2);
   assert.equal(o.isBlocked, false);
-  for (let i = 0; i < 200 && ev.timeouts === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await waitUntil(() => ev.timeouts > 0, () => 'the drain timeout never fired', { everyMs: 10 });
   assert.equal(ev.timeouts, 1);
   o.close();
 });
@@ -266,7 +266,7 @@ test('a closed outbox takes nothing and writes nothing', async () => {
   o.push(msg('a'));
   o.close();
   assert.equal(o.push(msg('b')), false);
-  await turn();
+  await nextTurn();
   assert.deepEqual(sink.chunks, []);
 });
 

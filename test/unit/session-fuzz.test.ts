@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fragment } from '../helpers/fragment.js';
+import { waitUntil } from '../helpers/wait.js';
 import type { CloseCode } from '../../src/core/close-reasons.js';
 import type { Transport } from '../../src/core/transport.js';
 import type { Logger } from '../../src/core/log.js';
@@ -21,6 +22,8 @@ class FakeTransport implements Transport {
   session!: TextSession;
   private readonly chunks: Buffer[] = [];
   code: CloseCode | undefined;
+  /** The session has been told its connection closed (what a real socket's 'close' does). */
+  sessionClosed = false;
   paused = false;
 
   constructor(
@@ -61,11 +64,25 @@ class FakeTransport implements Transport {
     return this.text.split('\n').slice(0, -1);
   }
 
+  /** Resolves when the session has written `what`; fails at once if the connection closed without it. */
+  async waitFor(what: string): Promise<void> {
+    await waitUntil(() => this.text.includes(what) || this.sessionClosed, () => `never got ${JSON.stringify(what)}; got ${JSON.stringify(this.text)}`);
+    assert.ok(this.text.includes(what), `closed (${this.code}) before ${JSON.stringify(what)}; got ${JSON.stringify(this.text)}`);
+  }
+
+  /** Resolves when the session has been told that its connection closed. */
+  async waitClosed(): Promise<void> {
+    await waitUntil(() => this.sessionClosed, () => `not closed; got ${JSON.stringify(this.text)}`);
+  }
+
   private close(code: CloseCode): void {
     if (this.code !== undefined) return;
     this.code = code;
     // Like the socket's 'close': later, once.
-    setImmediate(() => this.session.closed(code));
+    setImmediate(() => {
+      this.sessionClosed = true;
+      this.session.closed(code);
+    });
   }
 }
 
@@ -96,9 +113,20 @@ function fuzzConfig(): ServerConfig {
   };
 }
 
+/** Password checks in flight: a check may run on the thread pool (scrypt) and end whenever it gets to it. */
+let verifying = 0;
+
 async function withServer(fn: (server: ChatServer, rec: ReturnType<typeof recordingLogger>) => Promise<void>): Promise<void> {
   const rec = recordingLogger();
   const server = await startChatServer(fuzzConfig(), rec.log);
+  const verify = server.ctx.accounts.verify.bind(server.ctx.accounts);
+  server.ctx.accounts.verify = (name, password) => {
+    verifying++;
+    const result = verify(name, password);
+    // Registered before the session's own handler, so that handler has run by the time a waiter sees 0.
+    void result.finally(() => verifying--).catch(() => {});
+    return result;
+  };
   try {
     await fn(server, rec);
   } finally {
@@ -113,17 +141,30 @@ function open(server: ChatServer, ip = '192.0.2.1'): FakeTransport {
   return t;
 }
 
-/** Lets promise callbacks, immediates (outbox flushes, closes) and verification finish. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+/**
+ * Resolves once the input given so far has been handled completely: no password check in flight,
+ * everything queued for these sessions handed to their transports, and a connection the session
+ * ended reported closed to it. Arbitrary input has no single line to wait for, so this waits for
+ * the state in which nothing more can happen without new input.
+ */
+async function quiet(...ts: FakeTransport[]): Promise<void> {
+  await waitUntil(
+    () => verifying === 0 && ts.every((t) => (t.code === undefined || t.sessionClosed) && (!t.session.loggedIn || t.session.outbox.depth === 0)),
+    () => `still busy: ${verifying} password checks in flight; output so far: ${JSON.stringify(ts.map((t) => t.text))}`,
+  );
 }
 
 async function login(server: ChatServer, user: string): Promise<FakeTransport> {
   const t = open(server);
   t.session.data(Buffer.from(`${user}\n${user}p\n`));
-  await settle();
-  assert.match(t.text, new RegExp(`Welcome ${user}!`));
+  await t.waitFor(`Welcome ${user}!`);
   return t;
+}
+
+/** Ends the sessions as `exit` would and waits until each has been told its connection closed. */
+async function quitAll(...ts: FakeTransport[]): Promise<void> {
+  for (const t of ts) t.session.quit('CLIENT_EXIT');
+  for (const t of ts) await t.waitClosed();
 }
 
 /** Nothing the server writes may carry a control character other than LF and TAB. */
@@ -146,15 +187,15 @@ test('property: random bytes in any state never throw, never cause an internal e
         fc.boolean(),
         fc.array(fc.oneof(fc.uint8Array({ maxLength: 64 }), hostileText.map((s) => Buffer.from(`${s}\n`))), { maxLength: 20 }),
         async (loggedIn, chunks) => {
-          const t = loggedIn ? await login(server, 'user4') : open(server);
+          // Random input may fail logins; its own address keeps the throttle away from login()'s.
+          const t = loggedIn ? await login(server, 'user4') : open(server, `192.0.2.${2 + (nextPort % 250)}`);
           try {
             for (const c of chunks) t.session.data(Buffer.from(c));
-            await settle();
+            await quiet(t);
             assert.deepEqual(rec.errors, []);
             assert.ok(!UNSAFE_OUT.test(t.text), JSON.stringify(t.text));
           } finally {
-            t.session.quit('CLIENT_EXIT');
-            await settle();
+            await quitAll(t);
           }
           assert.equal(server.ctx.hub.size, 0, 'the session left the hub');
         },
@@ -262,7 +303,7 @@ async function interleave(server: ChatServer, clients: FakeTransport[], errors: 
   }
   // What the notice timer would do a moment later.
   server.ctx.hub.flushNotices();
-  await settle();
+  await quiet(...clients);
   assert.deepEqual(errors, []);
   for (let i = 0; i < USERS.length; i++) {
     const got = clients[i]!.lines.slice(before[i]).filter((l) => !l.startsWith('[SERVER] '));
@@ -280,13 +321,12 @@ test('property: interleaved, fragmented input from several users: every line han
         for (const u of USERS) clients.push(await login(server, u));
         // The join notices go now, before the run's own lines are counted.
         server.ctx.hub.flushNotices();
-        await settle();
+        await quiet(...clients);
         try {
           await interleave(server, clients, rec.errors, steps, order);
         } finally {
           // Also after a failed run, so that shrinking starts every run from an empty hub.
-          for (const c of clients) c.session.quit('CLIENT_EXIT');
-          await settle();
+          await quitAll(...clients);
         }
         assert.equal(server.ctx.hub.size, 0);
       }),
@@ -331,11 +371,10 @@ test('property: the login exchange under random fragmentation ends in at most on
         const input = attempts.map((a) => `${a.name}${eol}${a.password === 'right' ? `${a.name}p` : a.password}${eol}`).join('');
         try {
           for (const part of fragment(Buffer.from(input), attempts.flatMap((a) => a.cuts))) t.session.data(part);
-          await settle();
+          await quiet(t);
           checkLoginOutcome(t, server, rec.errors);
         } finally {
-          t.session.quit('CLIENT_EXIT');
-          await settle();
+          await quitAll(t);
         }
         assert.equal(server.ctx.hub.size, 0);
       }),
@@ -355,14 +394,14 @@ test('an exception while handling one line: that user gets [SERVER] Internal err
       return say(from, room, text);
     };
     a.session.data(Buffer.from('boom\nstill here\n'));
-    await settle();
+    await a.waitFor('[SERVER] Internal error.\n');
+    await b.waitFor('user1: still here\n');
     assert.ok(a.lines.includes('[SERVER] Internal error.'));
     assert.equal(a.code, undefined, 'the session stays open');
     assert.ok(b.lines.includes('user1: still here'));
     assert.equal(rec.errors.length, 1);
     assert.match(rec.errors[0]!, /while handling input from user1: Error: injected failure/);
-    for (const c of [a, b]) c.session.quit('CLIENT_EXIT');
-    await settle();
+    await quitAll(a, b);
   });
 });
 
@@ -372,7 +411,7 @@ test('a throttled address is refused before its password is checked, on a new co
     for (let i = 0; i < 5; i++) {
       const t = open(server, ip);
       t.session.data(Buffer.from('user1\nwrong\n'));
-      await settle();
+      await t.waitClosed();
       assert.match(t.text, /Invalid credentials\. Connection closed\.\n$/);
     }
     const verify = server.ctx.accounts.verify.bind(server.ctx.accounts);
@@ -383,17 +422,15 @@ test('a throttled address is refused before its password is checked, on a new co
     };
     const t = open(server, ip);
     t.session.data(Buffer.from('user1\nuser1p\n'));
-    await settle();
+    await t.waitClosed();
     assert.match(t.text, /Too many failed logins\. Try again in 60 seconds\. Connection closed\.\n$/);
     assert.equal(t.code, 'AUTH_THROTTLED');
     assert.equal(verified, 0, 'the password was not checked');
     assert.ok(rec.events.some((e) => /^\[AUTH THROTTLED\] user1 from \('203\.0\.113\.7', \d+\)$/.test(e)));
     const other = open(server, '203.0.113.8');
     other.session.data(Buffer.from('user1\nuser1p\n'));
-    await settle();
-    assert.match(other.text, /Welcome user1!/);
-    other.session.quit('CLIENT_EXIT');
-    await settle();
+    await other.waitFor('Welcome user1!');
+    await quitAll(other);
   });
 });
 
@@ -405,11 +442,12 @@ test('a login that fails after its connection is gone still counts toward the th
       t.session.data(Buffer.from('user1\nwrong\n'));
       // Hang up before the verification finishes.
       t.session.closed('PEER_CLOSED');
-      await settle();
+      // Nothing reaches the user any more: wait for the check itself to finish.
+      await quiet();
     }
     const t = open(server, ip);
     t.session.data(Buffer.from('user1\nuser1p\n'));
-    await settle();
+    await t.waitClosed();
     assert.match(t.text, /Too many failed logins/);
   });
 });
