@@ -103,6 +103,13 @@ export const DEFAULTS = {
 
   /** Room history kept per room (--history); older entries are deleted. */
   historyPerRoom: 1000,
+  /**
+   * The in-memory store's bounds in bytes (about 2 per character): per room, and in all rooms
+   * together, the least recently written room losing its oldest lines first. Without them,
+   * --history 1000 lines of 4 KiB in each of 10,000 rooms could hold 40 GB.
+   */
+  historyRoomBytes: 256 * 1024,
+  historyMemoryBytes: 64 * 1024 * 1024,
   /** /history without a number replays this many lines. */
   historyDefault: 20,
   /** Private messages stored per offline recipient (--offline-limit); beyond, the sender is told the box is full. */

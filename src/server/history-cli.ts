@@ -77,6 +77,11 @@ export async function runHistoryCli(argv: string[]): Promise<number> {
 }
 
 function exportTo(store: SqliteStore, args: Args): number {
+  // `history export | head`: a reader that stops early is not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   for (const item of store.exportAll()) {
     const e = 'history' in item ? item.history : item.offline;
     if (e.at < args.since) continue;

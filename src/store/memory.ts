@@ -1,33 +1,77 @@
 import type { ChatStore, HistoryEntry, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
+import { DEFAULTS } from '../core/limits.js';
+
+/** One room's lines, oldest first, from index `head` on (dropped slots are cleared), and their size. */
+interface RoomLines {
+  list: Array<HistoryEntry | undefined>;
+  head: number;
+  bytes: number;
+}
+
+/** Roughly what an entry holds in memory: two bytes per character plus the object. */
+function sizeOf(e: HistoryEntry): number {
+  return 2 * (e.text.length + e.from.length) + 64;
+}
 
 /**
- * The default store: a bounded ring of history per room, in memory; forgotten at restart. Private
- * messages for offline users are kept too (the conformance suite checks them), but the server only
- * offers offline delivery with a durable store (--data-dir), since an acknowledged message must
- * survive a restart.
+ * The default store: history per room in memory, forgotten at restart. Bounded in lines (--history
+ * per room) and in bytes (DEFAULTS.historyRoomBytes per room, DEFAULTS.historyMemoryBytes in all:
+ * the room written least recently loses its oldest lines first). Private messages for offline users
+ * are kept too (the conformance suite checks them), but the server only offers offline delivery
+ * with a durable store (--data-dir), since an acknowledged message must survive a restart.
  */
 export class MemoryStore implements ChatStore {
   readonly kind = 'memory';
   readonly durable = false;
   readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0 };
-  private readonly rooms = new Map<string, HistoryEntry[]>();
+  /** In order of last write: the first is the least recently written room. */
+  private readonly rooms = new Map<string, RoomLines>();
   private readonly boxes = new Map<string, OfflineEntry[]>();
+  private bytes = 0;
 
-  constructor(readonly limits: StoreLimits) {}
+  constructor(
+    readonly limits: StoreLimits,
+    private readonly maxRoomBytes: number = DEFAULTS.historyRoomBytes,
+    private readonly maxBytes: number = DEFAULTS.historyMemoryBytes,
+  ) {}
 
   append(entry: HistoryEntry): void {
-    let list = this.rooms.get(entry.room);
-    if (list === undefined) this.rooms.set(entry.room, (list = []));
-    list.push(entry);
-    // Trimmed in halves, so the cost per append stays O(1) amortised.
-    if (list.length >= 2 * this.limits.history) list.splice(0, list.length - this.limits.history);
+    let room = this.rooms.get(entry.room);
+    if (room === undefined) room = { list: [], head: 0, bytes: 0 };
+    else this.rooms.delete(entry.room);
+    this.rooms.set(entry.room, room);
+    room.list.push(entry);
+    const size = sizeOf(entry);
+    room.bytes += size;
+    this.bytes += size;
     this.stats.writes++;
+    while (room.list.length - room.head > this.limits.history || (room.bytes > this.maxRoomBytes && room.list.length - room.head > 1)) this.dropOldest(room);
+    for (const [name, other] of this.rooms) {
+      if (this.bytes <= this.maxBytes || other === room) break;
+      while (other.head < other.list.length) this.dropOldest(other);
+      this.rooms.delete(name);
+    }
+    // Compact once the dropped front is as large as what is kept: O(1) amortised per append.
+    if (room.head > 64 && room.head * 2 > room.list.length) {
+      room.list = room.list.slice(room.head);
+      room.head = 0;
+    }
   }
 
   history(room: string, n: number): Promise<HistoryEntry[]> {
-    const list = this.rooms.get(room) ?? [];
+    const r = this.rooms.get(room);
     const keep = Math.min(n, this.limits.history);
-    return Promise.resolve(keep <= 0 ? [] : list.slice(-keep));
+    if (r === undefined || keep <= 0) return Promise.resolve([]);
+    return Promise.resolve(r.list.slice(Math.max(r.head, r.list.length - keep)).filter(isEntry));
+  }
+
+  private dropOldest(room: RoomLines): void {
+    const e = room.list[room.head]!;
+    room.list[room.head] = undefined;
+    room.head++;
+    const size = sizeOf(e);
+    room.bytes -= size;
+    this.bytes -= size;
   }
 
   storeOffline(entry: OfflineEntry): Promise<'stored' | 'full'> {
@@ -47,12 +91,24 @@ export class MemoryStore implements ChatStore {
 
   purge(now: number): Promise<number> {
     const cutoff = now - this.limits.retentionMs;
-    return Promise.resolve(purgeOlder(this.rooms, cutoff) + purgeOlder(this.boxes, cutoff));
+    let n = 0;
+    for (const [name, room] of this.rooms) {
+      while (room.head < room.list.length && room.list[room.head]!.at < cutoff) {
+        this.dropOldest(room);
+        n++;
+      }
+      if (room.head === room.list.length) this.rooms.delete(name);
+    }
+    return Promise.resolve(n + purgeOlder(this.boxes, cutoff));
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+function isEntry(e: HistoryEntry | undefined): e is HistoryEntry {
+  return e !== undefined;
 }
 
 /** Drops entries older than `cutoff` from every list of `map`; returns how many. */

@@ -1,23 +1,25 @@
+import assert from 'node:assert/strict';
 import type { CloseCode } from '../../src/core/close-reasons.js';
 import type { Session, Transport } from '../../src/core/transport.js';
+import { waitUntil } from './wait.js';
 
 /**
  * A Transport without a socket: records what the session writes and closes the way a Connection
  * does (the session's `closed` follows later, once). Tests wait for what a user would wait for (a
- * line, the close) with `waitFor` / `waitClosed`, never for a number of event-loop turns.
+ * line, the close) with `waitFor` / `waitClosed` / `until`, never for a number of event-loop turns.
  */
-export class FakeTransport implements Transport {
+export class FakeTransport<S extends Session = Session> implements Transport {
   readonly secure = false;
   readonly writableLength = 0;
-  session!: Session;
+  session!: S;
   code: CloseCode | undefined;
+  /** The session has been told its connection closed (what a real socket's 'close' does). */
+  sessionClosed = false;
   paused = false;
   /** When false, end() records the code but the "socket" stays open (a peer that does not read). */
   closesOnEnd = true;
   private readonly chunks: Buffer[] = [];
-  private readonly checks = new Set<() => void>();
   private closing = false;
-  private closedCalled = false;
 
   constructor(
     readonly remoteAddress: string,
@@ -26,10 +28,7 @@ export class FakeTransport implements Transport {
 
   write(chunk: Buffer): boolean {
     // A real Connection drops writes once it is ending; the session may still try.
-    if (this.code === undefined) {
-      this.chunks.push(Buffer.from(chunk));
-      this.wake();
-    }
+    if (this.code === undefined) this.chunks.push(Buffer.from(chunk));
     return true;
   }
 
@@ -64,56 +63,31 @@ export class FakeTransport implements Transport {
     return this.text.split('\n').slice(0, -1);
   }
 
-  /** Resolves once the received text contains `what` (or matches it). */
-  waitFor(what: string | RegExp, timeoutMs = 15_000): Promise<void> {
+  /** Resolves once the session has written `what`; fails at once if the connection closed without it. */
+  async waitFor(what: string | RegExp): Promise<void> {
     const found = () => (typeof what === 'string' ? this.text.includes(what) : what.test(this.text));
-    return this.until(found, () => `never received ${String(what)}; got:\n${this.text}`, timeoutMs);
+    await this.until(() => found() || this.sessionClosed, () => `never got ${String(what)}; got ${JSON.stringify(this.text)}`);
+    assert.ok(found(), `closed (${this.code}) before ${String(what)}; got ${JSON.stringify(this.text)}`);
   }
 
-  /** Resolves once the session has been told the connection closed. */
-  waitClosed(timeoutMs = 15_000): Promise<void> {
-    return this.until(() => this.closedCalled, () => `not closed; got:\n${this.text}`, timeoutMs);
+  /** Resolves once the session has been told that its connection closed. */
+  waitClosed(): Promise<void> {
+    return this.until(() => this.sessionClosed, () => `not closed; got ${JSON.stringify(this.text)}`);
   }
 
-  /**
-   * Resolves once `cond()` holds: checked on every write and close, and every 10 ms for state kept
-   * elsewhere (the hub's size, a log line). Rejects with `why()` after `timeoutMs`.
-   */
-  until(cond: () => boolean, why: () => string, timeoutMs = 15_000): Promise<void> {
-    if (cond()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        this.checks.delete(check);
-        clearTimeout(timer);
-        clearInterval(poll);
-      };
-      const check = (): void => {
-        if (!cond()) return;
-        done();
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(why()));
-      }, timeoutMs);
-      const poll = setInterval(check, 10);
-      this.checks.add(check);
-    });
+  /** Resolves once `cond()` holds (state kept elsewhere too: the hub's size, a log line), bounded. */
+  until(cond: () => boolean, why: () => string): Promise<void> {
+    return waitUntil(cond, why);
   }
 
   private close(code: CloseCode): void {
-    if (this.code !== undefined && this.closing) return;
-    this.code ??= code;
+    if (this.closing) return;
     this.closing = true;
+    this.code ??= code;
     // Like the socket's 'close': later, once.
     setImmediate(() => {
-      this.closedCalled = true;
+      this.sessionClosed = true;
       this.session.closed(this.code!);
-      this.wake();
     });
-  }
-
-  private wake(): void {
-    for (const check of [...this.checks]) check();
   }
 }

@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fragment } from '../helpers/fragment.js';
 import { waitUntil } from '../helpers/wait.js';
-import type { CloseCode } from '../../src/core/close-reasons.js';
-import type { Transport } from '../../src/core/transport.js';
+import { FakeTransport as SharedFakeTransport } from '../helpers/fake-transport.js';
 import type { Logger } from '../../src/core/log.js';
 import { stripControls } from '../../src/core/sanitize.js';
 import { defaultConfig, type ServerConfig } from '../../src/server/config.js';
@@ -14,77 +13,8 @@ import { TextSession } from '../../src/protocols/text/session.js';
 // The login/command state machine without sockets: TextSession driven through a fake Transport,
 // with the real hub, accounts and throttle of an in-process server (its listener is never used).
 
-/** A Transport that records what the session writes, and closes the way a Connection does. */
-class FakeTransport implements Transport {
-  readonly remotePort: number;
-  readonly secure = false;
-  readonly writableLength = 0;
-  session!: TextSession;
-  private readonly chunks: Buffer[] = [];
-  code: CloseCode | undefined;
-  /** The session has been told its connection closed (what a real socket's 'close' does). */
-  sessionClosed = false;
-  paused = false;
-
-  constructor(
-    readonly remoteAddress: string,
-    port: number,
-  ) {
-    this.remotePort = port;
-  }
-
-  write(chunk: Buffer): boolean {
-    // A real Connection drops writes once it is ending; the session may still try.
-    if (this.code === undefined) this.chunks.push(Buffer.from(chunk));
-    return true;
-  }
-
-  end(code: CloseCode): void {
-    this.close(code);
-  }
-
-  destroy(code: CloseCode): void {
-    this.close(code);
-  }
-
-  pause(): void {
-    this.paused = true;
-  }
-
-  resume(): void {
-    this.paused = false;
-  }
-
-  get text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
-  }
-
-  /** Complete lines received, without LF. */
-  get lines(): string[] {
-    return this.text.split('\n').slice(0, -1);
-  }
-
-  /** Resolves when the session has written `what`; fails at once if the connection closed without it. */
-  async waitFor(what: string): Promise<void> {
-    await waitUntil(() => this.text.includes(what) || this.sessionClosed, () => `never got ${JSON.stringify(what)}; got ${JSON.stringify(this.text)}`);
-    assert.ok(this.text.includes(what), `closed (${this.code}) before ${JSON.stringify(what)}; got ${JSON.stringify(this.text)}`);
-  }
-
-  /** Resolves when the session has been told that its connection closed. */
-  async waitClosed(): Promise<void> {
-    await waitUntil(() => this.sessionClosed, () => `not closed; got ${JSON.stringify(this.text)}`);
-  }
-
-  private close(code: CloseCode): void {
-    if (this.code !== undefined) return;
-    this.code = code;
-    // Like the socket's 'close': later, once.
-    setImmediate(() => {
-      this.sessionClosed = true;
-      this.session.closed(code);
-    });
-  }
-}
+/** The fake transport, driving a TextSession. */
+class FakeTransport extends SharedFakeTransport<TextSession> {}
 
 /** A logger that keeps errors, so a test can assert that no input caused an internal error. */
 function recordingLogger() {

@@ -112,3 +112,15 @@ test('sqlite: a burst of appends in one turn is one transaction', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('memory: bounded in bytes per room and in all rooms, the least recently written room losing lines first', async () => {
+  const store = new MemoryStore({ history: 1000, offline: 1, retentionMs: 1e12 }, 10_000, 25_000);
+  const big = (room: string, i: number): HistoryEntry => ({ room, kind: 'message', from: 'u', text: `${i}`.padEnd(1000, '.'), at: i });
+  for (let i = 0; i < 50; i++) store.append(big('a', i));
+  const a = await store.history('a', 1000);
+  assert.ok(a.length > 0 && a.length <= 5, `${a.length} lines of ~2 KB kept under 10,000 bytes`);
+  assert.equal(a.at(-1)!.at, 49, 'the newest are kept');
+  for (let i = 0; i < 4; i++) for (const room of ['b', 'c', 'd']) store.append(big(room, 100 + i));
+  assert.deepEqual(await store.history('a', 1000), [], 'the room written least recently went first');
+  assert.ok((await store.history('d', 1000)).length > 0);
+});
