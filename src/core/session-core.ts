@@ -1,7 +1,8 @@
 import type { CloseCode } from './close-reasons.js';
 import type { ChatContext } from './context.js';
 import { FloodGate, type HeldInput } from './flood-gate.js';
-import { authenticate, type LoginOutcome } from './login.js';
+import type { Account } from './accounts.js';
+import { authenticate, checkPassword, claimName, type LoginOutcome, type PasswordOutcome } from './login.js';
 import type { ChatMember, MemberHost } from './member.js';
 import type { Transport } from './transport.js';
 
@@ -59,6 +60,22 @@ export class SessionCore implements HeldInput {
     this.hold();
     const { remoteAddress: ip, remotePort: port } = this.transport;
     authenticate(this.ctx, { name, password, ip, port, alive }, this.session).then(done).catch(failed);
+  }
+
+  /**
+   * The first half of a login (IRC SASL): the password checked with the same throttling, nothing
+   * claimed. Input is held meanwhile; `done` must release it (an `ok` is followed by `claim` later).
+   */
+  checkPassword(name: string, password: string, alive: () => boolean, done: (outcome: PasswordOutcome) => void, failed: (err: unknown) => void): void {
+    this.hold();
+    const { remoteAddress: ip, remotePort: port } = this.transport;
+    checkPassword(this.ctx, { name, password, ip, port, alive }).then(done).catch(failed);
+  }
+
+  /** The second half: claims a checked account's name; `done` as for logIn (on `ok`, admit at once). */
+  claim(account: Account, alive: () => boolean, done: (outcome: LoginOutcome) => void, failed: (err: unknown) => void): void {
+    this.hold();
+    claimName(this.ctx, account, { ip: this.transport.remoteAddress, alive }, this.session).then(done).catch(failed);
   }
 
   /** The login was admitted: the session is a member from now on (flood control set up). */

@@ -9,6 +9,7 @@ import { LocalClaims } from '../core/name-claims.js';
 import { VerifyQueue } from '../core/verify-queue.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
+import { ircProtocol } from '../protocols/irc/protocol.js';
 import { listenWeb } from '../net/http.js';
 import { VERSION } from './version.js';
 import { dirname, join } from 'node:path';
@@ -32,6 +33,9 @@ export interface ChatServer {
   /** The bound web client / WebSocket ports (undefined: off, or the default port was busy). */
   readonly httpPort: number | undefined;
   readonly httpsPort: number | undefined;
+  /** The bound IRC ports (undefined: off, or the default port was busy). */
+  readonly ircPort: number | undefined;
+  readonly ircTlsPort: number | undefined;
   /** The bound Prometheus /metrics port, when --metrics-port is set. */
   readonly metricsPort: number | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
@@ -61,7 +65,7 @@ export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
  */
 export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore, explicit: ReadonlySet<keyof ServerConfig> = new Set()): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
-  const needTls = config.tlsPort !== undefined || config.httpsPort !== null;
+  const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
   const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const ctx: ChatContext = {
@@ -116,7 +120,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     try {
       return await listenWeb(listeners, { host: config.httpHost ?? config.host, port, credentials, webRoot: WEB_ROOT }, ws, log);
     } catch (err: unknown) {
-      if (!explicit.has(key) && typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE') {
+      if (!explicit.has(key) && isAddressInUse(err)) {
         log.error('LISTEN', `port ${port} is busy, so the web client is off (choose another with --${key === 'httpPort' ? 'http-port' : 'https-port'} N)`);
         return undefined;
       }
@@ -126,6 +130,32 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   };
   const httpPort = await web('httpPort', config.httpPort);
   const httpsPort = await web('httpsPort', config.httpsPort, tlsCredentials);
+  const irc = ircProtocol(ctx, {
+    serverName: config.serverName,
+    network: 'chatd',
+    version: `chatd-${VERSION}`,
+    createdAt: new Date().toUTCString(),
+    loginTimeoutMs: config.loginTimeoutMs,
+    pingIntervalMs: DEFAULTS.ircPingIntervalMs,
+    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
+  });
+  const ircListen = async (key: 'ircPort' | 'ircTlsPort', port: number | null): Promise<number | undefined> => {
+    if (port === null) return undefined;
+    const host = config.ircHost ?? config.host;
+    try {
+      if (key === 'ircPort') return await listeners.listenTcp(host, port, irc);
+      return await listenTls(listeners, { host, port, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log);
+    } catch (err: unknown) {
+      if (!explicit.has(key) && isAddressInUse(err)) {
+        log.error('LISTEN', `port ${port} is busy, so the IRC listener is off (choose another with --${key === 'ircPort' ? 'irc-port' : 'irc-tls-port'} N)`);
+        return undefined;
+      }
+      await listeners.shutdown();
+      throw err;
+    }
+  };
+  const ircPort = await ircListen('ircPort', config.ircPort);
+  const ircTlsPort = await ircListen('ircTlsPort', config.ircTlsPort);
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {
     try {
@@ -144,6 +174,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     tlsPort,
     httpPort,
     httpsPort,
+    ircPort,
+    ircTlsPort,
     metricsPort: metrics?.port,
     async close() {
       stopStats();
@@ -154,4 +186,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       await listeners.shutdown();
     },
   };
+}
+
+function isAddressInUse(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE';
 }

@@ -38,7 +38,7 @@ async function tlsLogin(port: number, user: string): Promise<TestClient> {
 
 /** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
 async function failedStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', '--irc-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   proc.stdout.resume();

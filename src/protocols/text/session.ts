@@ -10,7 +10,7 @@ import { stripControls } from '../../core/sanitize.js';
 import { SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Session, Transport } from '../../core/transport.js';
 import { runCommand } from '../../core/commands/commands.js';
-import { LineDecoder, type LineSink } from './line-decoder.js';
+import { LineDecoder, type LineSink } from '../../core/line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
 import { currentRoom, echo, reply } from '../../core/commands/reply.js';
 
