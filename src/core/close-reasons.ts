@@ -15,7 +15,7 @@ export const CLOSE_REASONS = {
   SENDQ_EXCEEDED: 'the send queue overflowed under --overflow disconnect',
   DRAIN_TIMEOUT: 'the socket did not drain within --drain-timeout',
   KICKED: 'an admin used /kick',
-  PING_TIMEOUT: 'the client did not answer a keepalive ping (WebSocket)',
+  PING_TIMEOUT: 'the client did not answer a keepalive ping (WebSocket, IRC)',
   PROTOCOL_ERROR: 'the client broke its wire protocol (a bad WebSocket frame, a message over the size limit)',
   SERVER_FULL: 'the server is at --max-clients',
   TOO_MANY_FROM_IP: 'this IP address is at --max-per-ip',

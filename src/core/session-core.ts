@@ -4,7 +4,8 @@ import { FloodGate, type HeldInput } from './flood-gate.js';
 import type { Account } from './accounts.js';
 import { authenticate, checkPassword, claimName, type LoginOutcome, type PasswordOutcome } from './login.js';
 import type { ChatMember, MemberHost } from './member.js';
-import type { Transport } from './transport.js';
+import type { Session, Transport } from './transport.js';
+import { PingTimer } from './ping-timer.js';
 
 /**
  * The protocol-independent half of a protocol session, which each session holds (composition):
@@ -28,6 +29,10 @@ export interface SessionHooks {
   loginTimedOut(): void;
   /** Flood control refused input (once per run): the session says so in its words. */
   tooFast(ratePerS: number): void;
+  /** Protocols with pings (a ping interval given): sends the protocol's ping. */
+  sendPing?(): void;
+  /** No input for an interval after a ping: the session closes in its words (PING_TIMEOUT). */
+  pingTimedOut?(): void;
 }
 
 export class SessionCore implements HeldInput {
@@ -38,18 +43,42 @@ export class SessionCore implements HeldInput {
   private held: string[] = [];
   private holds = 0;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** The protocol's keepalive, when it has pings. */
+  readonly pings: PingTimer | undefined;
 
   readonly transport: Transport;
 
-  /** `session`: the protocol session holding this core (its member's host, and these hooks). */
+  /**
+   * `session`: the protocol session holding this core (its member's host, and these hooks).
+   * `pingIntervalMs` > 0: a silent peer is pinged (hooks.sendPing) and then closed (hooks.pingTimedOut).
+   */
   constructor(
     readonly ctx: ChatContext,
     private readonly session: MemberHost & SessionHooks,
     loginTimeoutMs: number,
+    pingIntervalMs = 0,
   ) {
     this.transport = session.transport;
     this.loginTimer = setTimeout(onLoginTimer, loginTimeoutMs, this);
     this.loginTimer.unref();
+    if (pingIntervalMs > 0) {
+      this.pings = new PingTimer(pingIntervalMs, {
+        active: () => this.accepting,
+        ping: () => session.sendPing?.(),
+        silent: () => session.pingTimedOut?.(),
+      });
+    }
+  }
+
+  /**
+   * Bytes arrived from the peer: false when input is ignored now (ended, shutting down); else the
+   * idle timeout and the keepalive hear of it and the session decodes the bytes.
+   */
+  received(): boolean {
+    if (!this.accepting) return false;
+    this.pings?.heard();
+    this.member?.touch();
+    return true;
   }
 
   /**
@@ -125,6 +154,7 @@ export class SessionCore implements HeldInput {
     this.held = [];
     this.stopLoginTimer();
     this.flood?.stop();
+    this.pings?.stop();
   }
 
   drained(): void {
@@ -174,4 +204,34 @@ export class SessionCore implements HeldInput {
 
 function onLoginTimer(core: SessionCore): void {
   core.loginTimerFired();
+}
+
+/**
+ * The connection-facing Session of a protocol session that needs nothing of its own there: bytes
+ * go to its codec once the core has heard them (idle timeout, keepalive), the rest to the core.
+ * A protocol session hands this to its listener instead of implementing Session itself.
+ */
+export class CoreSession implements Session {
+  constructor(
+    private readonly core: SessionCore,
+    private readonly codec: { push(chunk: Buffer): void },
+    /** What a connection not logged in gets at shutdown. */
+    private readonly farewell: Buffer,
+  ) {}
+
+  data(chunk: Buffer): void {
+    if (this.core.received()) this.codec.push(chunk);
+  }
+
+  drained(): void {
+    this.core.drained();
+  }
+
+  closed(code: CloseCode): void {
+    this.core.connectionClosed(code);
+  }
+
+  shutdown(): void {
+    this.core.shutdown(this.farewell);
+  }
 }

@@ -115,21 +115,26 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     { maxPayload: DEFAULTS.wsMaxPayload, loginTimeoutMs: config.loginTimeoutMs, pingIntervalMs: DEFAULTS.wsPingIntervalMs, presenceMax: DEFAULTS.wsPresenceMax, serverName: 'chatd', version: VERSION },
     config.httpOrigins,
   );
-  const web = async (key: 'httpPort' | 'httpsPort', port: number | null, credentials?: typeof tlsCredentials): Promise<number | undefined> => {
+  /**
+   * Starts an optional listener (web, IRC). A busy port that was not chosen explicitly is a warning
+   * and that listener stays off; any other failure stops the start (listeners already up are closed).
+   */
+  const optional = async (key: keyof ServerConfig, flag: string, what: string, port: number | null, start: (port: number) => Promise<number>): Promise<number | undefined> => {
     if (port === null) return undefined;
     try {
-      return await listenWeb(listeners, { host: config.httpHost ?? config.host, port, credentials, webRoot: WEB_ROOT }, ws, log);
+      return await start(port);
     } catch (err: unknown) {
-      if (!explicit.has(key) && isAddressInUse(err)) {
-        log.error('LISTEN', `port ${port} is busy, so the web client is off (choose another with --${key === 'httpPort' ? 'http-port' : 'https-port'} N)`);
+      if (!explicit.has(key) && typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE') {
+        log.error('LISTEN', `port ${port} is busy, so ${what} is off (choose another with --${flag} N)`);
         return undefined;
       }
       await listeners.shutdown();
       throw err;
     }
   };
-  const httpPort = await web('httpPort', config.httpPort);
-  const httpsPort = await web('httpsPort', config.httpsPort, tlsCredentials);
+  const webHost = config.httpHost ?? config.host;
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
   const irc = ircProtocol(ctx, {
     serverName: config.serverName,
     network: 'chatd',
@@ -139,23 +144,11 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     pingIntervalMs: DEFAULTS.ircPingIntervalMs,
     maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
   });
-  const ircListen = async (key: 'ircPort' | 'ircTlsPort', port: number | null): Promise<number | undefined> => {
-    if (port === null) return undefined;
-    const host = config.ircHost ?? config.host;
-    try {
-      if (key === 'ircPort') return await listeners.listenTcp(host, port, irc);
-      return await listenTls(listeners, { host, port, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log);
-    } catch (err: unknown) {
-      if (!explicit.has(key) && isAddressInUse(err)) {
-        log.error('LISTEN', `port ${port} is busy, so the IRC listener is off (choose another with --${key === 'ircPort' ? 'irc-port' : 'irc-tls-port'} N)`);
-        return undefined;
-      }
-      await listeners.shutdown();
-      throw err;
-    }
-  };
-  const ircPort = await ircListen('ircPort', config.ircPort);
-  const ircTlsPort = await ircListen('ircTlsPort', config.ircTlsPort);
+  const ircHost = config.ircHost ?? config.host;
+  const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
+  const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, (p) =>
+    listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log),
+  );
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {
     try {
@@ -188,6 +181,3 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   };
 }
 
-function isAddressInUse(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE';
-}

@@ -77,6 +77,6 @@ test('render: server-time only on the timed instance; closing is ERROR, an overf
   assert.notEqual(plain.id, timed.id);
   assert.equal(plain.render({ kind: 'closing', text: 'Server shutting down.' }).toString(), 'ERROR :Closing link: Server shutting down.\r\n');
   assert.equal(plain.render({ kind: 'closing', text: 'x', code: 'SENDQ_EXCEEDED' }).toString(), 'ERROR :SendQ exceeded\r\n');
-  assert.equal(plain.render({ kind: 'left', stamp: ev.stamp, user: 'u', room: 'dev', how: 'logout' }).toString(), ':u!u@h QUIT Quit\r\n');
+  assert.equal(plain.render({ kind: 'left', stamp: ev.stamp, user: 'u', room: 'dev', how: 'logout' }).toString(), ':u!u@h QUIT :Quit\r\n');
   assert.equal(plain.render({ kind: 'notice', text: 'a\r\nb' }).toString(), ':irc.test NOTICE * :a  b\r\n');
 });

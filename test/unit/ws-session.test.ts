@@ -13,7 +13,7 @@ test('keepalive: a silent client is pinged, and closed (PING_TIMEOUT, close code
   try {
     const t = new FakeTransport('192.0.2.1', 1);
     const s = new WsSession(t, server.ctx, settings);
-    t.session = s;
+    t.session = s.connection;
     const written = () => t.bytes.length;
     const before = written();
     s.keepalive(); // input was heard at the start: no ping yet

@@ -68,13 +68,16 @@ export function formatMessage(msg: IrcMessage): string {
   return out + formatCommand(msg.command, msg.params);
 }
 
-/** `COMMAND p1 p2 :last`: the last param gets its colon only when it needs one. */
-export function formatCommand(command: string, params: readonly string[]): string {
+/**
+ * `COMMAND p1 p2 :last`: the last param gets its colon when it needs one, or always with `trailing`
+ * (CAP lists, QUIT reasons: some clients read those as trailing whatever they hold).
+ */
+export function formatCommand(command: string, params: readonly string[], trailing = false): string {
   let out = command;
   const n = params.length;
   for (let k = 0; k < n; k++) {
     const p = params[k]!;
-    out += k === n - 1 && needsColon(p) ? ` :${p}` : ` ${p}`;
+    out += k === n - 1 && (trailing || needsColon(p)) ? ` :${p}` : ` ${p}`;
   }
   return out;
 }

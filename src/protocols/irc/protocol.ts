@@ -13,7 +13,7 @@ export function ircProtocol(ctx: ChatContext, settings: Omit<IrcSettings, 'rende
   const full: IrcSettings = { ...settings, renderers: { plain: new IrcRenderer(serverName, serverName, false), timed: new IrcRenderer(serverName, serverName, true) } };
   return {
     id: 'irc',
-    createSession: (transport) => new IrcSession(transport, ctx, full),
+    createSession: (transport) => new IrcSession(transport, ctx, full).connection,
     refusal: (code: RefusalCode) => REFUSALS[code],
   };
 }

@@ -49,7 +49,7 @@ export function cap(s: IrcSession, p: readonly string[]): void {
 }
 
 function capLine(s: IrcSession, sub: string, text: string): string {
-  return s.renderer.line(undefined, s.settings.serverName, 'CAP', [s.target, sub, text]);
+  return s.renderer.line(undefined, s.settings.serverName, 'CAP', [s.target, sub, text], true);
 }
 
 export function nick(s: IrcSession, p: readonly string[]): void {

@@ -50,7 +50,7 @@ export class IrcRenderer implements Renderer {
       case 'left':
         return event.how === 'part'
           ? this.line(event.stamp.at, this.source(event.user), 'PART', [channel(event.room)])
-          : this.line(event.stamp.at, this.source(event.user), 'QUIT', ['Quit']);
+          : this.line(event.stamp.at, this.source(event.user), 'QUIT', ['Quit'], true);
       case 'topic':
         return this.line(event.stamp.at, this.source(event.by), 'TOPIC', [channel(event.room), oneLine(event.text)]);
       case 'notice':
@@ -60,10 +60,10 @@ export class IrcRenderer implements Renderer {
     }
   }
 
-  /** One line `[@time] :source COMMAND params\r\n`. */
-  line(at: number | undefined, source: string, command: string, params: readonly string[]): string {
+  /** One line `[@time] :source COMMAND params\r\n` (`trailing`: the last param always with its colon). */
+  line(at: number | undefined, source: string, command: string, params: readonly string[], trailing = false): string {
     const time = this.serverTime && at !== undefined ? `@time=${new Date(at).toISOString()} ` : '';
-    return `${time}:${source} ${formatCommand(command, params)}\r\n`;
+    return `${time}:${source} ${formatCommand(command, params, trailing)}\r\n`;
   }
 
   /** PRIVMSG/NOTICE of user text, split so each line stays within 512 bytes (CTCP framing kept on every piece). */

@@ -4,8 +4,8 @@ import type { ChatContext } from '../../core/context.js';
 import { LineDecoder, type LineSink } from '../../core/line-decoder.js';
 import { admit, type LoginOutcome, type PasswordOutcome } from '../../core/login.js';
 import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
-import { SessionCore, type SessionHooks } from '../../core/session-core.js';
-import type { Session, Transport } from '../../core/transport.js';
+import { CoreSession, SessionCore, type SessionHooks } from '../../core/session-core.js';
+import type { Transport } from '../../core/transport.js';
 import { parseMessage, splitLength } from './codec.js';
 import { dispatch } from './commands.js';
 import type { IrcRenderer } from './render.js';
@@ -36,6 +36,9 @@ export type Cap = (typeof CAPS)[number];
 const MAX_REST = 510;
 const MAX_TAGS = 8191;
 
+/** What a connection not yet registered gets at shutdown (a member gets its own ERROR). */
+const SHUTDOWN_FAREWELL = Buffer.from('ERROR :Closing link: Server shutting down.\r\n');
+
 type State = 'registering' | 'verifying' | 'chat' | 'closed';
 
 /**
@@ -54,8 +57,10 @@ type State = 'registering' | 'verifying' | 'chat' | 'closed';
  * - Nothing a client sends makes this throw into the connection: a bug is an internal error (logged,
  *   the user told), bad input is a numeric.
  */
-export class IrcSession implements Session, LineSink, MemberHost, SessionHooks {
+export class IrcSession implements LineSink, MemberHost, SessionHooks {
   readonly core: SessionCore;
+  /** What the connection drives (bytes in, drain, close, shutdown). */
+  readonly connection: CoreSession;
   state: State = 'registering';
   /** The nick given (valid and free when given); the account name once registered. */
   nick: string | undefined;
@@ -70,19 +75,15 @@ export class IrcSession implements Session, LineSink, MemberHost, SessionHooks {
   saslBuffer: string | undefined;
   private readonly decoder: LineDecoder;
   private out: string[] = [];
-  private pingTimer: NodeJS.Timeout | undefined;
-  private heard = true;
-  private pinged = false;
 
   constructor(
     readonly transport: Transport,
     readonly ctx: ChatContext,
     readonly settings: IrcSettings,
   ) {
-    this.core = new SessionCore(ctx, this, settings.loginTimeoutMs);
+    this.core = new SessionCore(ctx, this, settings.loginTimeoutMs, settings.pingIntervalMs);
     this.decoder = new LineDecoder(MAX_TAGS + MAX_REST, this);
-    this.pingTimer = setTimeout(onPingTimer, settings.pingIntervalMs, this);
-    this.pingTimer.unref();
+    this.connection = new CoreSession(this.core, this.decoder, SHUTDOWN_FAREWELL);
   }
 
   /** The renderer for this client's capabilities; fixed once registered (the member keeps it). */
@@ -99,34 +100,12 @@ export class IrcSession implements Session, LineSink, MemberHost, SessionHooks {
     return this.nick ?? '*';
   }
 
-  // --- Session ---
-
-  data(chunk: Buffer): void {
-    if (!this.core.accepting) return;
-    this.heard = true;
-    this.member?.touch();
-    this.decoder.push(chunk);
-  }
-
-  drained(): void {
-    this.core.drained();
-  }
-
-  closed(code: CloseCode): void {
-    this.core.connectionClosed(code);
-  }
-
-  shutdown(): void {
-    this.core.shutdown(Buffer.from('ERROR :Closing link: Server shutting down.\r\n'));
-  }
-
   // --- MemberHost ---
 
   left(_code: CloseCode): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.core.closed();
-    if (this.pingTimer) clearTimeout(this.pingTimer);
   }
 
   // --- LineSink ---
@@ -173,7 +152,7 @@ export class IrcSession implements Session, LineSink, MemberHost, SessionHooks {
 
   /** Queues `:server CODE nick params...` for this command's answer. */
   num(code: string, ...params: string[]): void {
-    this.out.push(this.renderer.line(undefined, this.settings.serverName, code, [this.target, ...params.map(safeParam)]));
+    this.out.push(this.renderer.line(undefined, this.settings.serverName, code, [this.target, ...params.map(safeParam)], !BARE_LAST.has(code)));
   }
 
   /** Queues a complete line (with its CRLF). */
@@ -278,21 +257,15 @@ export class IrcSession implements Session, LineSink, MemberHost, SessionHooks {
     });
   }
 
-  // --- keepalive ---
+  // --- keepalive (SessionCore's PingTimer) ---
 
-  /** PONG or any other input counts as an answer. */
-  keepalive(): void {
-    this.pingTimer = undefined;
-    if (this.state === 'closed' || this.ctx.shuttingDown) return;
-    if (!this.heard && this.pinged) return this.close(`Ping timeout: ${seconds(Math.round(this.settings.pingIntervalMs / 1000))}`, 'PING_TIMEOUT');
-    if (!this.heard) {
-      this.pinged = true;
-      this.raw(`PING :${this.settings.serverName}\r\n`);
-      this.flush();
-    } else this.pinged = false;
-    this.heard = false;
-    this.pingTimer = setTimeout(onPingTimer, this.settings.pingIntervalMs, this);
-    this.pingTimer.unref();
+  sendPing(): void {
+    this.raw(`PING :${this.settings.serverName}\r\n`);
+    this.flush();
+  }
+
+  pingTimedOut(): void {
+    this.close(`Ping timeout: ${seconds(Math.round(this.settings.pingIntervalMs / 1000))}`, 'PING_TIMEOUT');
   }
 }
 
@@ -310,9 +283,11 @@ function safeParam(p: string, i: number, all: readonly string[]): string {
   return v;
 }
 
+/**
+ * Numerics whose last param is a token (modes, a time, a server's modes), written without a colon as
+ * other servers do; every other numeric's last param is text and always gets its colon.
+ */
+const BARE_LAST: ReadonlySet<string> = new Set(['004', '221', '324', '329', '333']);
+
 /** Longest user input echoed in a middle param (a name is at most 33 bytes). */
 const ECHO_MAX = 64;
-
-function onPingTimer(s: IrcSession): void {
-  s.keepalive();
-}
