@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect, createServer as tcpServer } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { SERVER_MAIN, startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
@@ -158,5 +158,35 @@ test('a TLS port already in use stops the whole server (exit 1), not half of it'
     assert.match(stderr, /cannot start: .*EADDRINUSE/);
   } finally {
     await busy.stop();
+  }
+});
+
+test('IRC over TLS (--irc-tls-port): an IRC client registers and talks with a plain text user', async () => {
+  const server = await startServer(['--irc-port', 'off', '--irc-tls-port', '0', '--tls-cert', cert.cert, '--tls-key', cert.key, '--server-name', 'irc.test']);
+  try {
+    const banner = await server.waitForLog(/^IRC over TLS on 127\.0\.0\.1:\d+$/);
+    const irc = await tlsClient(Number(/:(\d+)$/.exec(banner)![1]));
+    const text = await TestClient.login(server.port, 'user1');
+    irc.send('PASS user2p\r\nNICK user2\r\nUSER u 0 * :u\r\n');
+    await irc.waitFor(':irc.test 366 user2 #lobby :End of /NAMES list\r\n');
+    irc.send('PRIVMSG #lobby :over tls\r\n');
+    await text.waitFor('user2: over tls\n');
+    irc.destroy();
+    text.destroy();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('an IRC port given explicitly that cannot be bound stops the start (exit 1, one line)', async () => {
+  const busy = tcpServer();
+  await once(busy.listen(0, '127.0.0.1'), 'listening');
+  try {
+    const port = (busy.address() as { port: number }).port;
+    const { code, stderr } = await failedStart(['--irc-port', String(port)]);
+    assert.equal(code, 1);
+    assert.match(stderr, /^chat-server: cannot start: .*EADDRINUSE.*\n$/);
+  } finally {
+    busy.close();
   }
 });
