@@ -1,5 +1,9 @@
-import { test } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect as tlsConnect } from 'node:tls';
+import { makeCert } from '../helpers/certs.js';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 import { IrcLibClient, rawIrc } from '../helpers/irc-client.js';
@@ -7,15 +11,19 @@ import { IrcLibClient, rawIrc } from '../helpers/irc-client.js';
 // The IRC listener on the real server: irc-framework (a real IRC client library) and raw sockets,
 // side by side with text-protocol users in the same rooms.
 
-async function ircServer(args: string[] = []): Promise<{ server: ServerProc; irc: number }> {
+/** Runs `fn` against a fresh server whose IRC listener is on a free port; stops the server whatever happens. */
+async function withIrc(args: string[], fn: (server: ServerProc, irc: number) => Promise<void>): Promise<void> {
   const server = await startServer(['--irc-port', '0', '--server-name', 'irc.test', '--notice-delay', '0', ...args]);
-  const line = await server.waitForLog(/^IRC on 127\.0\.0\.1:\d+ /);
-  return { server, irc: Number(/:(\d+) /.exec(line)![1]) };
+  try {
+    const line = await server.waitForLog(/^IRC on 127\.0\.0\.1:\d+ /);
+    await fn(server, Number(/:(\d+) /.exec(line)![1]));
+  } finally {
+    await server.stop();
+  }
 }
 
-test('registration with SASL (irc-framework): 001-005, LUSERS, MOTD, then joined to #lobby; a text user sees the join', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('registration with SASL (irc-framework): 001-005, LUSERS, MOTD, then joined to #lobby; a text user sees the join', () =>
+  withIrc([], async (server, irc) => {
     const text = await TestClient.login(server.port, 'user1');
     const c = await IrcLibClient.connect(irc, { nick: 'user3', account: { account: 'user3', password: 'user3p' } });
     await c.waitLine(/^:irc\.test 366 user3 #lobby :End of \/NAMES list$/);
@@ -32,14 +40,10 @@ test('registration with SASL (irc-framework): 001-005, LUSERS, MOTD, then joined
     c.quit();
     await text.waitFor('user3 left the chat.\n');
     text.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('registration with PASS (irc-framework without SASL, and raw PASS account:password under another nick)', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('registration with PASS (irc-framework without SASL, and raw PASS account:password under another nick)', () =>
+  withIrc([], async (_server, irc) => {
     const c = await IrcLibClient.connect(irc, { nick: 'user2', password: 'user2p', account: {} });
     assert.ok(!c.lines.some((l) => / 90[03] /.test(l)), 'no SASL was used');
     await c.waitLine(/ 366 user2 #lobby /);
@@ -50,14 +54,10 @@ test('registration with PASS (irc-framework without SASL, and raw PASS account:p
     await raw.waitFor(' 366 user4 #lobby :End of /NAMES list\r\n');
     c.quit();
     raw.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('wrong password: 464 and ERROR with PASS, 904 with SASL; both logged as AUTH FAILED', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('wrong password: 464 and ERROR with PASS, 904 with SASL; both logged as AUTH FAILED', () =>
+  withIrc([], async (server, irc) => {
     const pass = await TestClient.connect(irc);
     pass.send('PASS nope\r\nNICK user2\r\nUSER u 0 * :u\r\n');
     await pass.waitFor(':irc.test 464 user2 :Password incorrect\r\nERROR :Closing link: Invalid credentials\r\n');
@@ -76,21 +76,17 @@ test('wrong password: 464 and ERROR with PASS, 904 with SASL; both logged as AUT
     await sasl.waitFor(':irc.test 001 user2 :');
     assert.equal(server.lines.filter((l) => /^\[AUTH FAILED\] user2 /.test(l)).length, 2);
     sasl.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('a nick online on another protocol gets 433, at NICK and at registration; before registration other commands get 451', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('a nick online on another protocol gets 433, at NICK and at registration; before registration other commands get 451', () =>
+  withIrc([], async (server, irc) => {
     const text = await TestClient.login(server.port, 'user1');
     const c = await TestClient.connect(irc);
     c.send('JOIN :\r\nPRIVMSG #lobby :hi\r\nNICK user1\r\n');
     await c.waitFor(':irc.test 451 * :You have not registered\r\n:irc.test 451 * :You have not registered\r\n:irc.test 433 * user1 :Nickname is already in use\r\n');
     // PASS account:password names the account whatever the nick: the claim at registration refuses it.
     c.send('PASS user1:user1p\r\nNICK other\r\nUSER u 0 * :u\r\n');
-    await c.waitFor(':irc.test 433 other other :Nickname is already in use\r\nERROR :Closing link: Nickname is already in use\r\n');
+    await c.waitFor(':irc.test 433 other user1 :Nickname is already in use\r\nERROR :Closing link: Nickname is already in use\r\n');
     await c.waitClosed();
     await server.waitForLog(/^\[DUPLICATE LOGIN\] user1$/);
     // And the other way: a text login of a name an IRC user has.
@@ -100,14 +96,10 @@ test('a nick online on another protocol gets 433, at NICK and at registration; b
     await dup.waitFor('Username already logged in. Connection closed.\n');
     text.destroy();
     i.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('chat both ways with a text user: channel messages, actions, private messages, joins and parts, topics', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('chat both ways with a text user: channel messages, actions, private messages, joins and parts, topics', () =>
+  withIrc([], async (server, irc) => {
     const text = await TestClient.login(server.port, 'user1');
     const c = await IrcLibClient.connect(irc, { nick: 'user3', account: { account: 'user3', password: 'user3p' } });
     await text.waitFor('user3 joined the chat.\n');
@@ -157,14 +149,10 @@ test('chat both ways with a text user: channel messages, actions, private messag
     await c.waitLine(/:user1!user1@irc\.test QUIT /);
     c.quit();
     await c.waitClosed();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('queries and errors: WHOIS, WHO, NAMES, LIST, MODE, AWAY with 301, ISON, USERHOST, 421, 461, 401', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('queries and errors: WHOIS, WHO, NAMES, LIST, MODE, AWAY with 301, ISON, USERHOST, 421, 461, 401', () =>
+  withIrc([], async (_server, irc) => {
     const a = await rawIrc(irc, 'user1');
     const b = await rawIrc(irc, 'user2');
     const ask = async (c: TestClient, line: string, until: RegExp): Promise<string> => {
@@ -203,14 +191,10 @@ test('queries and errors: WHOIS, WHO, NAMES, LIST, MODE, AWAY with 301, ISON, US
     await b.waitClosed();
     await a.waitFor(':user2!user2@irc.test QUIT ');
     a.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('flood control counts IRC commands (refused with a notice over the burst); PING is exempt', async () => {
-  const { server, irc } = await ircServer(['--flood-rate', '1', '--flood-burst', '3', '--flood-policy', 'reject']);
-  try {
+test('flood control counts IRC commands (refused with a notice over the burst); PING is exempt', () =>
+  withIrc(['--flood-rate', '1', '--flood-burst', '3', '--flood-policy', 'reject'], async (server, irc) => {
     const text = await TestClient.login(server.port, 'user1');
     const c = await rawIrc(irc, 'user3');
     c.send(Array.from({ length: 10 }, (_, i) => `PRIVMSG #lobby :m${i}\r\n`).join('') + 'PING :still-here\r\n');
@@ -221,14 +205,10 @@ test('flood control counts IRC commands (refused with a notice over the burst); 
     assert.equal(c.text.split('sending too fast').length - 1, 1, 'one notice per run');
     text.destroy();
     c.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('--overflow disconnect: a slow IRC client gets ERROR :SendQ exceeded and is closed; the room sees a QUIT', async () => {
-  const { server, irc } = await ircServer(['--flood-rate', '0', '--queue-size', '3', '--slow', 'user2=300', '--overflow', 'disconnect', '--log-messages', 'off']);
-  try {
+test('--overflow disconnect: a slow IRC client gets ERROR :SendQ exceeded and is closed; the room sees a QUIT', () =>
+  withIrc(['--flood-rate', '0', '--queue-size', '3', '--slow', 'user2=300', '--overflow', 'disconnect', '--log-messages', 'off'], async (server, irc) => {
     const slow = await rawIrc(irc, 'user2');
     const watcher = await rawIrc(irc, 'user3');
     const sender = await TestClient.login(server.port, 'user1');
@@ -241,14 +221,10 @@ test('--overflow disconnect: a slow IRC client gets ERROR :SendQ exceeded and is
     await watcher.waitFor(':user2!user2@irc.test QUIT ');
     await sender.waitFor('user2 left the chat.\n');
     for (const c of [watcher, sender]) c.destroy();
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('garbage: NUL bytes, binary, a missing trailing param, an over-long line and 10 MB without a newline get numerics, never a crash; others are unaffected', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('garbage: NUL bytes, binary, a missing trailing param, an over-long line and 10 MB without a newline get numerics, never a crash; others are unaffected', () =>
+  withIrc([], async (server, irc) => {
     const other = await rawIrc(irc, 'user1');
     const c = await rawIrc(irc, 'user2');
     c.send(Buffer.from([0x00, 0xff, 0xfe, 0x0d, 0x0a, 0x50, 0x52, 0x49, 0x56, 0x4d, 0x53, 0x47, 0x00, 0x0d, 0x0a]));
@@ -269,14 +245,10 @@ test('garbage: NUL bytes, binary, a missing trailing param, an over-long line an
     c.destroy();
     other.destroy();
     assert.ok(!server.lines.some((l) => l.startsWith('[ERROR]')), server.lines.join('\n'));
-  } finally {
-    await server.stop();
-  }
-});
+  }));
 
-test('server-time and echo-message: tagged events for the client that asked, untagged for the one that did not', async () => {
-  const { server, irc } = await ircServer();
-  try {
+test('server-time and echo-message: tagged events for the client that asked, untagged for the one that did not', () =>
+  withIrc([], async (_server, irc) => {
     const timed = await rawIrc(irc, 'user1', 'user1p', ['server-time', 'echo-message']);
     const plain = await rawIrc(irc, 'user2');
     timed.send('PRIVMSG #lobby :stamped\r\n');
@@ -289,7 +261,22 @@ test('server-time and echo-message: tagged events for the client that asked, unt
     await timed.waitFor(':irc.test CAP user1 NAK :-server-time\r\n');
     timed.destroy();
     plain.destroy();
-  } finally {
-    await server.stop();
-  }
+  }));
+
+test('IRC over TLS (--irc-tls-port): an IRC client registers and talks with a plain text user', async () => {
+  const cert = makeCert();
+  after(() => cert.remove());
+  await withIrc(['--irc-tls-port', '0', '--tls-cert', cert.cert, '--tls-key', cert.key], async (server) => {
+    const banner = await server.waitForLog(/^IRC over TLS on 127\.0\.0\.1:\d+$/);
+    const socket = tlsConnect({ port: Number(/:(\d+)$/.exec(banner)![1]), host: '127.0.0.1', servername: 'localhost', ca: [readFileSync(cert.cert)] });
+    await once(socket, 'secureConnect');
+    const secure = TestClient.wrap(socket);
+    const text = await TestClient.login(server.port, 'user1');
+    secure.send('PASS user2p\r\nNICK user2\r\nUSER u 0 * :u\r\n');
+    await secure.waitFor(':irc.test 366 user2 #lobby :End of /NAMES list\r\n');
+    secure.send('PRIVMSG #lobby :over tls\r\n');
+    await text.waitFor('user2: over tls\n');
+    secure.destroy();
+    text.destroy();
+  });
 });

@@ -161,23 +161,6 @@ test('a TLS port already in use stops the whole server (exit 1), not half of it'
   }
 });
 
-test('IRC over TLS (--irc-tls-port): an IRC client registers and talks with a plain text user', async () => {
-  const server = await startServer(['--irc-port', 'off', '--irc-tls-port', '0', '--tls-cert', cert.cert, '--tls-key', cert.key, '--server-name', 'irc.test']);
-  try {
-    const banner = await server.waitForLog(/^IRC over TLS on 127\.0\.0\.1:\d+$/);
-    const irc = await tlsClient(Number(/:(\d+)$/.exec(banner)![1]));
-    const text = await TestClient.login(server.port, 'user1');
-    irc.send('PASS user2p\r\nNICK user2\r\nUSER u 0 * :u\r\n');
-    await irc.waitFor(':irc.test 366 user2 #lobby :End of /NAMES list\r\n');
-    irc.send('PRIVMSG #lobby :over tls\r\n');
-    await text.waitFor('user2: over tls\n');
-    irc.destroy();
-    text.destroy();
-  } finally {
-    await server.stop();
-  }
-});
-
 test('an IRC port given explicitly that cannot be bound stops the start (exit 1, one line)', async () => {
   const busy = tcpServer();
   await once(busy.listen(0, '127.0.0.1'), 'listening');

@@ -196,12 +196,15 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     this.state = 'verifying';
     const alive = (): boolean => this.state === 'verifying';
     this.flush();
-    if (this.saslAccount !== undefined) return this.core.claim(this.saslAccount, alive, (o) => this.loginDone(o), (e) => this.failed(e));
+    if (this.saslAccount !== undefined) {
+      const account = this.saslAccount;
+      return this.core.claim(account, alive, (o) => this.loginDone(o, account.name), (e) => this.failed(e));
+    }
     // PASS password (the nick is the account) or PASS account:password.
     const pass = this.pass ?? '';
     const colon = pass.indexOf(':');
     const [name, password] = colon > 0 ? [pass.slice(0, colon), pass.slice(colon + 1)] : [this.nick, pass];
-    this.core.logIn(name, password, alive, (o) => this.loginDone(o), (e) => this.failed(e));
+    this.core.logIn(name, password, alive, (o) => this.loginDone(o, name), (e) => this.failed(e));
   }
 
   /** The SASL PLAIN credentials decoded: checked now (903/904), claimed at registration. */
@@ -223,7 +226,8 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     this.core.release();
   }
 
-  private loginDone(outcome: LoginOutcome): void {
+  /** `name`: the account logging in (the nick in use, for 433). */
+  private loginDone(outcome: LoginOutcome, name: string): void {
     switch (outcome.kind) {
       case 'gone':
         return;
@@ -234,7 +238,7 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
         this.num('464', 'Password incorrect');
         return this.close('Invalid credentials', 'AUTH_FAILED');
       case 'duplicate':
-        this.num('433', this.target, 'Nickname is already in use');
+        this.num('433', name, 'Nickname is already in use');
         return this.close('Nickname is already in use', 'DUPLICATE_LOGIN');
       case 'ok': {
         // The nick is the account name, whatever NICK said (PASS account:password, SASL).
