@@ -12,7 +12,7 @@ export const CLOSE_REASONS = {
   AUTH_THROTTLED: 'too many failed logins from this IP address',
   LOGIN_TIMEOUT: 'login not finished within --login-timeout',
   IDLE_TIMEOUT: 'no input within --idle-timeout',
-  SENDQ_EXCEEDED: 'the send queue overflowed under --overflow disconnect',
+  SENDQ_EXCEEDED: 'the send queue overflowed under --overflow disconnect, or an IRC client not yet registered did not read its answers',
   DRAIN_TIMEOUT: 'the socket did not drain within --drain-timeout',
   KICKED: 'an admin used /kick',
   PING_TIMEOUT: 'the client did not answer a keepalive ping (WebSocket, IRC)',

@@ -213,7 +213,7 @@ function onLoginTimer(core: SessionCore): void {
  */
 export class CoreSession implements Session {
   constructor(
-    private readonly core: SessionCore,
+    readonly core: SessionCore,
     private readonly codec: { push(chunk: Buffer): void },
     /** What a connection not logged in gets at shutdown. */
     private readonly farewell: Buffer,

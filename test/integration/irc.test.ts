@@ -280,3 +280,21 @@ test('IRC over TLS (--irc-tls-port): an IRC client registers and talks with a pl
     text.destroy();
   });
 });
+
+test('before registration there is no outbox: a client that sends commands and never reads is closed at the byte bound, not buffered for', () =>
+  withIrc([], async (server, irc) => {
+    const c = await TestClient.connect(irc);
+    let reset = false;
+    c.socket.once('error', () => (reset = true));
+    c.socket.pause();
+    // 20 MB of unknown commands (each answered with a 421) while reading nothing. When the write
+    // has gone out, the server has read most of it: far more answers than any socket buffer holds.
+    await new Promise<void>((resolve) => c.socket.write('FOO\r\n'.repeat(4_000_000), () => resolve()));
+    c.socket.resume();
+    await c.waitClosed(30_000);
+    // Read in time, the last line is the ERROR; a reader later than the server's linger gets a reset.
+    if (!reset) assert.ok(c.text.endsWith('ERROR :Closing link: SendQ exceeded\r\n'), c.text.slice(-200));
+    const other = await rawIrc(irc, 'user1');
+    other.destroy();
+    assert.ok(!server.lines.some((l) => l.startsWith('[ERROR]')));
+  }));

@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/server/config.js';
 import { startChatServer, type ChatServer } from '../../src/server/server.js';
 import { ircProtocol } from '../../src/protocols/irc/protocol.js';
 import type { Protocol } from '../../src/core/transport.js';
+import type { CoreSession } from '../../src/core/session-core.js';
 import { FakeTransport } from '../helpers/fake-transport.js';
 
 // The IRC session under random input: command lines with random params, random bytes, NULs, cut
@@ -87,6 +88,32 @@ test('property: random command lines and bytes, before and after registration, n
     bystander.session.data(Buffer.from('PING :alive\r\n'));
     await bystander.waitFor(':irc.test PONG irc.test alive\r\n');
     assertWellFormed(bystander.text);
+  } finally {
+    await server.close();
+  }
+});
+
+test('keepalive: a silent registered client gets PING, and ERROR with PING_TIMEOUT when it stays silent; any input answers', async () => {
+  const server: ChatServer = await startChatServer({ ...defaultConfig(), port: 0, floodRate: 0, statsIntervalS: 0, httpPort: null, ircPort: null }, errorsLogger().log);
+  // A long interval: the test drives the checks itself, so nothing depends on how fast it runs.
+  const irc = ircProtocol(server.ctx, { serverName: 'irc.test', network: 'chatd', version: 'v', createdAt: 'now', loginTimeoutMs: 60_000, pingIntervalMs: 600_000, maxRoomsPerUser: 20 });
+  try {
+    const t = connect(irc);
+    const pings = (t.session as CoreSession).core.pings!;
+    t.session.data(Buffer.from('PASS user3p\r\nNICK user3\r\nUSER u 0 * :u\r\n'));
+    await t.waitFor(' 366 user3 #lobby ');
+    pings.check(); // input since the start: no ping
+    assert.ok(!t.text.includes('PING :'));
+    pings.check(); // silent for an interval: a ping
+    await t.waitFor('PING :irc.test\r\n');
+    t.session.data(Buffer.from('PONG :irc.test\r\n'));
+    pings.check(); // answered: no close, no second ping yet
+    pings.check(); // silent again: a ping
+    await t.waitFor(/PING :irc\.test\r\n[^]*PING :irc\.test\r\n/);
+    pings.check(); // still silent: closed
+    await t.waitFor('ERROR :Closing link: Ping timeout: 600 seconds\r\n');
+    await t.waitClosed();
+    assert.equal(t.code, 'PING_TIMEOUT');
   } finally {
     await server.close();
   }

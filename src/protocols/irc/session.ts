@@ -176,7 +176,11 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     if (this.out.length === 0) return;
     const bytes = this.take();
     if (this.member !== undefined) this.member.reply(bytes);
-    else if (this.state !== 'closed') this.transport.write(bytes);
+    else if (this.state === 'closed') return;
+    // No outbox before registration: a client that sends commands and never reads would grow the
+    // socket's buffer without bound, so past the outbox's byte bound it is closed instead.
+    else if (this.transport.writableLength > this.ctx.settings.queueBytes) this.close('SendQ exceeded', 'SENDQ_EXCEEDED');
+    else this.transport.write(bytes);
   }
 
   /** `ERROR :Closing link: why` and the connection ends (not registered) or the member quits. */
