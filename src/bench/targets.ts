@@ -43,7 +43,7 @@ export interface TargetOptions {
 
 /** The flags the bench starts our server with: open auth and no flood control, so load is not throttled. */
 export const CHAT_SERVER_FLAGS = ['--host', '127.0.0.1', '--port', '0', '--auth', 'open', '--flood-rate', '0',
-  '--queue-size', '1000', '--log-messages', 'off', '--quiet', '--http-port', 'off'];
+  '--queue-size', '1000', '--log-messages', 'off', '--quiet', '--http-port', 'off', '--irc-port', 'off'];
 
 export async function startTarget(spec: string, opts: TargetOptions): Promise<Target> {
   if (spec === 'chat') {

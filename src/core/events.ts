@@ -1,3 +1,5 @@
+import type { CloseCode } from './close-reasons.js';
+
 /**
  * What the hub routes. Events are protocol-neutral facts; each protocol renders them into its own
  * bytes (src/protocols/<name>/render.ts). Text in events is already sanitised (src/core/actions.ts
@@ -41,8 +43,11 @@ export type ChatEvent =
   | { readonly kind: 'offline'; readonly entry: OfflineEntry }
   /** The server speaking to one user (errors, command output, notices). Not stamped: never stored. */
   | { readonly kind: 'notice'; readonly text: string }
-  /** The last thing a connection gets before the server closes it (IRC renders it as ERROR). */
-  | { readonly kind: 'closing'; readonly text: string };
+  /**
+   * The last thing a connection gets before the server closes it (IRC renders it as ERROR).
+   * `code`, when given, is why, for protocols that have their own words for it (IRC's `SendQ exceeded`).
+   */
+  | { readonly kind: 'closing'; readonly text: string; readonly code?: CloseCode };
 
 export type ChatEventKind = ChatEvent['kind'];
 

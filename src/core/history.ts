@@ -98,3 +98,8 @@ export async function welcomeBack(m: ChatMember, room: string): Promise<void> {
   for (const entry of kept) m.outbox.pushControl(m.renderer.render({ kind: 'offline', entry }));
   if (kept.length > 0) ctx.log.event('OFFLINE DELIVERED', `${kept.length} to ${m.name}`, { user: m.name, count: kept.length });
 }
+
+/** `2026-11-30 12:03:05`: a stored line's time, in UTC, as every protocol marks it. */
+export function utcTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}

@@ -62,6 +62,8 @@ export class Hub<M extends Member = Member> {
   private readonly users = new Map<string, M>();
   private readonly rooms = new Map<string, Set<M>>();
   private readonly topics = new Map<string, Topic>();
+  /** When each room was created (its first member entered), ms since the epoch: IRC's channel creation time. */
+  private readonly created = new Map<string, number>();
   /** Held join/leave notices per room (noticeDelayMs > 0). */
   private readonly held = new Map<string, NoticeBatch>();
   private heldTimer: NodeJS.Timeout | undefined;
@@ -198,6 +200,11 @@ export class Hub<M extends Member = Member> {
     return this.topics.get(room);
   }
 
+  /** When `room` was created, ms since the epoch; undefined when it does not exist. */
+  createdAt(room: string): number | undefined {
+    return this.created.get(room);
+  }
+
   /** Everyone online with their rooms, sorted by name. */
   who(): Array<{ name: string; rooms: string[] }> {
     return [...this.users.values()].map((m) => ({ name: m.name, rooms: [...m.rooms] })).sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -320,7 +327,10 @@ export class Hub<M extends Member = Member> {
 
   private enter(m: M, room: string): void {
     let set = this.rooms.get(room);
-    if (!set) this.rooms.set(room, (set = new Set()));
+    if (!set) {
+      this.rooms.set(room, (set = new Set()));
+      this.created.set(room, this.now());
+    }
     set.add(m);
     m.rooms.add(room);
   }
@@ -333,6 +343,7 @@ export class Hub<M extends Member = Member> {
     if (set.size === 0) {
       this.rooms.delete(room);
       this.topics.delete(room);
+      this.created.delete(room);
     }
   }
 }

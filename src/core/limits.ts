@@ -118,6 +118,12 @@ export const DEFAULTS = {
   retentionDays: 30,
   /** How often (ms) the store is purged of entries past the retention. */
   purgeIntervalMs: 60 * 60 * 1000,
+  /** IRC listener (plain); null = off. Binds --irc-host (default: --host). A busy default port is a warning, not an error. */
+  ircPort: 6667 as number | null,
+  /** An IRC client silent this long (ms) is sent PING; one that stays silent another interval is closed (PING_TIMEOUT). */
+  ircPingIntervalMs: 90_000,
+  /** The IRC server name when --server-name is not given and the machine has no host name. */
+  serverName: 'chatd.local',
 
   /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
   shutdownFlushMs: 2_000,

@@ -24,6 +24,9 @@ export type LoginOutcome =
   | { readonly kind: 'duplicate' }
   | { readonly kind: 'gone' };
 
+/** What a password check alone gives (no name claimed yet): see checkPassword. */
+export type PasswordOutcome = Exclude<LoginOutcome, { kind: 'duplicate' }>;
+
 /**
  * Authenticates and claims the name: the login rules every protocol shares.
  *
@@ -39,7 +42,18 @@ export type LoginOutcome =
  * store, which the caller treats as an internal error.
  */
 export async function authenticate(ctx: ChatContext, attempt: LoginAttempt, owner: MemberHost): Promise<LoginOutcome> {
-  const { throttle, verifier, accounts, log, counters, claims } = ctx;
+  const checked = await checkPassword(ctx, attempt);
+  if (checked.kind !== 'ok') return checked;
+  return claimName(ctx, checked.account, attempt, owner);
+}
+
+/**
+ * Steps 1-3 of authenticate, without the claim: for protocols that learn the password before they
+ * may log the user in (IRC's SASL answers 903 during capability negotiation, and the user enters
+ * the chat only at CAP END). The account is not claimed: call claimName when the user is admitted.
+ */
+export async function checkPassword(ctx: ChatContext, attempt: LoginAttempt): Promise<PasswordOutcome> {
+  const { throttle, verifier, accounts, log, counters } = ctx;
   const { name, ip, port } = attempt;
   const from = `${name} from ('${ip}', ${port})`;
   const throttledFor = throttle.retryAfterMs(ip);
@@ -69,13 +83,18 @@ export async function authenticate(ctx: ChatContext, attempt: LoginAttempt, owne
     log.event('AUTH FAILED', from, { user: name, ip, port });
     return { kind: 'invalid' };
   }
-  const claimed = await claims.claim(account.name, owner);
+  return { kind: 'ok', account };
+}
+
+/** Step 4: claims a checked account's name for `owner` (the duplicate rule); on `ok` admit at once. */
+export async function claimName(ctx: ChatContext, account: Account, attempt: Pick<LoginAttempt, 'ip' | 'alive'>, owner: MemberHost): Promise<LoginOutcome> {
+  const claimed = await ctx.claims.claim(account.name, owner);
   if (!claimed) {
-    log.event('DUPLICATE LOGIN', account.name, { user: account.name, ip });
+    ctx.log.event('DUPLICATE LOGIN', account.name, { user: account.name, ip: attempt.ip });
     return { kind: 'duplicate' };
   }
-  if (!alive()) {
-    claims.release(account.name, owner);
+  if (!attempt.alive() || ctx.shuttingDown) {
+    ctx.claims.release(account.name, owner);
     return { kind: 'gone' };
   }
   return { kind: 'ok', account };

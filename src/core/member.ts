@@ -49,6 +49,12 @@ export class ChatMember implements Member, OutboxEvents {
   readonly flood: FloodControl | undefined;
   /** Messages (chat, private, actions) received from this user. */
   messagesIn = 0;
+  /** A status message the user set (IRC's AWAY); undefined = present. Shown by protocols that have one. */
+  away: string | undefined;
+  /** When the user logged in, wall-clock ms (IRC's WHOIS signon time). */
+  readonly signedOnAt: number;
+  /** Monotonic ms of the user's last input (IRC's WHOIS idle time). */
+  lastInputAt: number;
   private readonly idle: IdleTimer | undefined;
   private ended = false;
 
@@ -62,6 +68,8 @@ export class ChatMember implements Member, OutboxEvents {
     this.outbox = new Outbox(host.transport, s, this, { totals: ctx.counters });
     this.outbox.delayMs = s.slow.get(account.name) ?? s.sendDelayMs;
     this.flood = s.floodRate > 0 ? new FloodControl(s, ctx.clock) : undefined;
+    this.signedOnAt = ctx.hub.now();
+    this.lastInputAt = ctx.clock();
     if (s.idleTimeoutMs > 0) this.idle = new IdleTimer(s.idleTimeoutMs, () => this.idledOut(), ctx.clock);
   }
 
@@ -84,6 +92,7 @@ export class ChatMember implements Member, OutboxEvents {
 
   /** Input arrived: resets the idle timeout. Cheap (stores a time). */
   touch(): void {
+    this.lastInputAt = this.ctx.clock();
     this.idle?.touch();
   }
 
@@ -146,7 +155,7 @@ export class ChatMember implements Member, OutboxEvents {
     // Inside a fan-out loop: stop taking messages now, write the farewell past the closed outbox,
     // leave on the next turn.
     this.outbox.close();
-    this.host.transport.write(this.renderer.render({ kind: 'closing', text: 'Disconnected: send queue exceeded.' }));
+    this.host.transport.write(this.renderer.render({ kind: 'closing', text: 'Disconnected: send queue exceeded.', code: 'SENDQ_EXCEEDED' }));
     setImmediate(quitOverflowed, this);
   }
 

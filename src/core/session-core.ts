@@ -1,10 +1,12 @@
 import type { CloseCode } from './close-reasons.js';
 import type { ChatContext } from './context.js';
 import { FloodGate, type HeldInput } from './flood-gate.js';
-import { authenticate, type LoginOutcome } from './login.js';
+import type { Account } from './accounts.js';
+import { authenticate, checkPassword, claimName, type LoginOutcome, type PasswordOutcome } from './login.js';
 import type { OfflineResult } from './history.js';
 import type { ChatMember, MemberHost } from './member.js';
-import type { Transport } from './transport.js';
+import type { Session, Transport } from './transport.js';
+import { PingTimer } from './ping-timer.js';
 
 /**
  * The protocol-independent half of a protocol session, which each session holds (composition):
@@ -28,6 +30,10 @@ export interface SessionHooks {
   loginTimedOut(): void;
   /** Flood control refused input (once per run): the session says so in its words. */
   tooFast(ratePerS: number): void;
+  /** Protocols with pings (a ping interval given): sends the protocol's ping. */
+  sendPing?(): void;
+  /** No input for an interval after a ping: the session closes in its words (PING_TIMEOUT). */
+  pingTimedOut?(): void;
 }
 
 export class SessionCore implements HeldInput {
@@ -38,18 +44,42 @@ export class SessionCore implements HeldInput {
   private held: string[] = [];
   private holds = 0;
   private loginTimer: NodeJS.Timeout | undefined;
+  /** The protocol's keepalive, when it has pings. */
+  readonly pings: PingTimer | undefined;
 
   readonly transport: Transport;
 
-  /** `session`: the protocol session holding this core (its member's host, and these hooks). */
+  /**
+   * `session`: the protocol session holding this core (its member's host, and these hooks).
+   * `pingIntervalMs` > 0: a silent peer is pinged (hooks.sendPing) and then closed (hooks.pingTimedOut).
+   */
   constructor(
     readonly ctx: ChatContext,
     private readonly session: MemberHost & SessionHooks,
     loginTimeoutMs: number,
+    pingIntervalMs = 0,
   ) {
     this.transport = session.transport;
     this.loginTimer = setTimeout(onLoginTimer, loginTimeoutMs, this);
     this.loginTimer.unref();
+    if (pingIntervalMs > 0) {
+      this.pings = new PingTimer(pingIntervalMs, {
+        active: () => this.accepting,
+        ping: () => session.sendPing?.(),
+        silent: () => session.pingTimedOut?.(),
+      });
+    }
+  }
+
+  /**
+   * Bytes arrived from the peer: false when input is ignored now (ended, shutting down); else the
+   * idle timeout and the keepalive hear of it and the session decodes the bytes.
+   */
+  received(): boolean {
+    if (!this.accepting) return false;
+    this.pings?.heard();
+    this.member?.touch();
+    return true;
   }
 
   /**
@@ -60,6 +90,22 @@ export class SessionCore implements HeldInput {
     this.hold();
     const { remoteAddress: ip, remotePort: port } = this.transport;
     authenticate(this.ctx, { name, password, ip, port, alive }, this.session).then(done).catch(failed);
+  }
+
+  /**
+   * The first half of a login (IRC SASL): the password checked with the same throttling, nothing
+   * claimed. Input is held meanwhile; `done` must release it (an `ok` is followed by `claim` later).
+   */
+  checkPassword(name: string, password: string, alive: () => boolean, done: (outcome: PasswordOutcome) => void, failed: (err: unknown) => void): void {
+    this.hold();
+    const { remoteAddress: ip, remotePort: port } = this.transport;
+    checkPassword(this.ctx, { name, password, ip, port, alive }).then(done).catch(failed);
+  }
+
+  /** The second half: claims a checked account's name; `done` as for logIn (on `ok`, admit at once). */
+  claim(account: Account, alive: () => boolean, done: (outcome: LoginOutcome) => void, failed: (err: unknown) => void): void {
+    this.hold();
+    claimName(this.ctx, account, { ip: this.transport.remoteAddress, alive }, this.session).then(done).catch(failed);
   }
 
   /** The login was admitted: the session is a member from now on (flood control set up). */
@@ -127,6 +173,7 @@ export class SessionCore implements HeldInput {
     this.held = [];
     this.stopLoginTimer();
     this.flood?.stop();
+    this.pings?.stop();
   }
 
   drained(): void {
@@ -176,4 +223,34 @@ export class SessionCore implements HeldInput {
 
 function onLoginTimer(core: SessionCore): void {
   core.loginTimerFired();
+}
+
+/**
+ * The connection-facing Session of a protocol session that needs nothing of its own there: bytes
+ * go to its codec once the core has heard them (idle timeout, keepalive), the rest to the core.
+ * A protocol session hands this to its listener instead of implementing Session itself.
+ */
+export class CoreSession implements Session {
+  constructor(
+    readonly core: SessionCore,
+    private readonly codec: { push(chunk: Buffer): void },
+    /** What a connection not logged in gets at shutdown. */
+    private readonly farewell: Buffer,
+  ) {}
+
+  data(chunk: Buffer): void {
+    if (this.core.received()) this.codec.push(chunk);
+  }
+
+  drained(): void {
+    this.core.drained();
+  }
+
+  closed(code: CloseCode): void {
+    this.core.connectionClosed(code);
+  }
+
+  shutdown(): void {
+    this.core.shutdown(this.farewell);
+  }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { DEFAULTS } from '../core/limits.js';
 
 /**
@@ -53,6 +54,13 @@ export interface ServerConfig {
   httpsPort: number | null;
   /** Origins besides the server's own whose pages may open the WebSocket. */
   httpOrigins: string[];
+  /** The IRC listener; null = off. */
+  ircPort: number | null;
+  ircHost: string | undefined;
+  /** The IRC listener over TLS (needs --tls-cert and --tls-key); null = off. */
+  ircTlsPort: number | null;
+  /** Every IRC server line starts with `:serverName`. */
+  serverName: string;
   quiet: boolean;
   logFormat: 'text' | 'json';
   logMessages: boolean;
@@ -127,10 +135,23 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'httpHost', flag: 'http-host', arg: 'ADDR', help: 'address for the web listener', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'httpsPort', flag: 'https-port', arg: 'N|off', help: 'serve the web client over HTTPS/WSS on this port (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
   { key: 'httpOrigins', flag: 'http-origins', arg: 'LIST', help: 'other web origins allowed to open the WebSocket, e.g. https://chat.example.com', kind: { type: 'origins' }, shown: 'none: same origin only' },
+  { key: 'ircPort', flag: 'irc-port', arg: 'N|off', help: 'serve IRC clients (irssi, WeeChat, HexChat) on this port (0 = any free port)', kind: { type: 'port-off' }, shown: String(DEFAULTS.ircPort) },
+  { key: 'ircHost', flag: 'irc-host', arg: 'ADDR', help: 'address for the IRC listeners', kind: { type: 'string' }, shown: 'same as --host' },
+  { key: 'ircTlsPort', flag: 'irc-tls-port', arg: 'N|off', help: 'serve IRC over TLS on this port, e.g. 6697 (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
+  { key: 'serverName', flag: 'server-name', arg: 'NAME', help: 'the IRC server name every server line starts with', kind: { type: 'string' }, shown: `the host name, else ${DEFAULTS.serverName}` },
   { key: 'quiet', flag: 'quiet', arg: '', help: 'log only the start-up banner and errors', kind: { type: 'bool' } },
   { key: 'logFormat', flag: 'log-format', arg: 'FORMAT', help: 'text (the seed\'s [TAG] lines) or json (one object per line)', kind: { type: 'enum', values: ['text', 'json'] }, shown: 'text' },
   { key: 'logMessages', flag: 'log-messages', arg: 'on|off', help: 'log every chat message as [MESSAGE] (off for benchmarks)', kind: { type: 'onoff' }, shown: 'on' },
 ];
+
+/** An IRC server name: it is the source of every server line, so no spaces, colons or controls. */
+const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
+
+/** The machine's host name when it can be a server name, else DEFAULTS.serverName. */
+function defaultServerName(): string {
+  const name = hostname();
+  return SERVER_NAME.test(name) ? name : DEFAULTS.serverName;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -180,6 +201,10 @@ export function defaultConfig(): ServerConfig {
     httpHost: undefined,
     httpsPort: null,
     httpOrigins: [],
+    ircPort: DEFAULTS.ircPort,
+    ircHost: undefined,
+    ircTlsPort: null,
+    serverName: defaultServerName(),
     quiet: false,
     logFormat: 'text',
     logMessages: true,
@@ -309,6 +334,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (cfg.auth === 'file' && cfg.users === undefined) throw new ConfigError('--auth file needs --users FILE');
   if (cfg.tlsPort !== undefined && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
   if (cfg.httpsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--https-port needs --tls-cert and --tls-key');
+  if (cfg.ircTlsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--irc-tls-port needs --tls-cert and --tls-key');
+  if (!SERVER_NAME.test(cfg.serverName)) throw new ConfigError(`--server-name expects a host name (letters, digits, . and -), got ${JSON.stringify(cfg.serverName)}`);
   return { config: cfg, explicit, help, version, configFile };
 }
 

@@ -36,6 +36,9 @@ export async function runServe(argv: string[]): Promise<number> {
   const urlHost = webHost.includes(':') ? `[${webHost}]` : webHost;
   if (server.httpPort !== undefined) log.banner(`Web client on http://${urlHost}:${server.httpPort}/`);
   if (server.httpsPort !== undefined) log.banner(`Web client on https://${urlHost}:${server.httpsPort}/`);
+  const ircHost = config.ircHost ?? config.host;
+  if (server.ircPort !== undefined) log.banner(`IRC on ${ircHost}:${server.ircPort} (server name ${config.serverName})`);
+  if (server.ircTlsPort !== undefined) log.banner(`IRC over TLS on ${ircHost}:${server.ircTlsPort}`);
   if (server.metricsPort !== undefined) log.banner(`Metrics on http://${config.metricsHost}:${server.metricsPort}/metrics`);
   log.banner(`Accounts: ${server.ctx.accounts.description}`);
   log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (--data-dir DIR keeps it, and offline messages, on disk)` : `History and offline messages: ${config.dataDir}/chat.db`);

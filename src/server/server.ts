@@ -11,6 +11,7 @@ import type { ChatStore } from '../core/store.js';
 import { MemoryStore } from '../store/memory.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
+import { ircProtocol } from '../protocols/irc/protocol.js';
 import { listenWeb } from '../net/http.js';
 import { VERSION } from './version.js';
 import { dirname, join } from 'node:path';
@@ -34,6 +35,9 @@ export interface ChatServer {
   /** The bound web client / WebSocket ports (undefined: off, or the default port was busy). */
   readonly httpPort: number | undefined;
   readonly httpsPort: number | undefined;
+  /** The bound IRC ports (undefined: off, or the default port was busy). */
+  readonly ircPort: number | undefined;
+  readonly ircTlsPort: number | undefined;
   /** The bound Prometheus /metrics port, when --metrics-port is set. */
   readonly metricsPort: number | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
@@ -71,7 +75,7 @@ export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
  */
 export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore, explicit: ReadonlySet<keyof ServerConfig> = new Set()): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
-  const needTls = config.tlsPort !== undefined || config.httpsPort !== null;
+  const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
   const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const store = await openStore(config, log);
@@ -129,21 +133,40 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     { maxPayload: DEFAULTS.wsMaxPayload, loginTimeoutMs: config.loginTimeoutMs, pingIntervalMs: DEFAULTS.wsPingIntervalMs, presenceMax: DEFAULTS.wsPresenceMax, serverName: 'chatd', version: VERSION },
     config.httpOrigins,
   );
-  const web = async (key: 'httpPort' | 'httpsPort', port: number | null, credentials?: typeof tlsCredentials): Promise<number | undefined> => {
+  /**
+   * Starts an optional listener (web, IRC). A busy port that was not chosen explicitly is a warning
+   * and that listener stays off; any other failure stops the start (listeners already up are closed).
+   */
+  const optional = async (key: keyof ServerConfig, flag: string, what: string, port: number | null, start: (port: number) => Promise<number>): Promise<number | undefined> => {
     if (port === null) return undefined;
     try {
-      return await listenWeb(listeners, { host: config.httpHost ?? config.host, port, credentials, webRoot: WEB_ROOT }, ws, log);
+      return await start(port);
     } catch (err: unknown) {
       if (!explicit.has(key) && typeof err === 'object' && err !== null && 'code' in err && err.code === 'EADDRINUSE') {
-        log.error('LISTEN', `port ${port} is busy, so the web client is off (choose another with --${key === 'httpPort' ? 'http-port' : 'https-port'} N)`);
+        log.error('LISTEN', `port ${port} is busy, so ${what} is off (choose another with --${flag} N)`);
         return undefined;
       }
       await abort();
       throw err;
     }
   };
-  const httpPort = await web('httpPort', config.httpPort);
-  const httpsPort = await web('httpsPort', config.httpsPort, tlsCredentials);
+  const webHost = config.httpHost ?? config.host;
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
+  const irc = ircProtocol(ctx, {
+    serverName: config.serverName,
+    network: 'chatd',
+    version: `chatd-${VERSION}`,
+    createdAt: new Date().toUTCString(),
+    loginTimeoutMs: config.loginTimeoutMs,
+    pingIntervalMs: DEFAULTS.ircPingIntervalMs,
+    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
+  });
+  const ircHost = config.ircHost ?? config.host;
+  const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
+  const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, (p) =>
+    listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log),
+  );
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {
     try {
@@ -173,6 +196,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     tlsPort,
     httpPort,
     httpsPort,
+    ircPort,
+    ircTlsPort,
     metricsPort: metrics?.port,
     async close() {
       stopStats();
@@ -186,3 +211,4 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     },
   };
 }
+

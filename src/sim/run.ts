@@ -112,6 +112,7 @@ function serverConfig(o: SimOptions, names: Map<ClassName, string[]>): ServerCon
   config.floodRate = 0;
   config.statsIntervalS = 0;
   config.httpPort = null;
+  config.ircPort = null;
   config.logMessages = false;
   config.quiet = true;
   for (const n of names.get('slow') ?? []) config.slow.set(n, o.slowMs);

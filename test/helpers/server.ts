@@ -31,6 +31,8 @@ export interface ServerProc {
 export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
   // The web listener only where a test asks for it (--http-port 0), never on the fixed default port.
   const web = args.includes('--http-port') ? [] : ['--http-port', 'off'];
+  // Likewise the IRC listener (default 6667): only where a test asks for it (--irc-port 0).
+  if (!args.includes('--irc-port')) web.push('--irc-port', 'off');
   const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...web, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -99,7 +101,7 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
 
 /** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
 export async function failedStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', '--irc-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   proc.stdout!.resume();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect as tcpConnect } from 'node:net';
+import { connect as tcpConnect, createServer as tcpServer } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { failedStart, startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
@@ -149,5 +149,18 @@ test('a TLS port already in use stops the whole server (exit 1), not half of it'
     assert.match(stderr, /cannot start: .*EADDRINUSE/);
   } finally {
     await busy.stop();
+  }
+});
+
+test('an IRC port given explicitly that cannot be bound stops the start (exit 1, one line)', async () => {
+  const busy = tcpServer();
+  await once(busy.listen(0, '127.0.0.1'), 'listening');
+  try {
+    const port = (busy.address() as { port: number }).port;
+    const { code, stderr } = await failedStart(['--irc-port', String(port)]);
+    assert.equal(code, 1);
+    assert.match(stderr, /^chat-server: cannot start: .*EADDRINUSE.*\n$/);
+  } finally {
+    busy.close();
   }
 });

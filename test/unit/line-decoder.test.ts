@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fragment } from '../helpers/fragment.js';
-import { LineDecoder } from '../../src/protocols/text/line-decoder.js';
+import { LineDecoder } from '../../src/core/line-decoder.js';
 
 type Out = { kind: 'line'; bytes: string } | { kind: 'tooLong' };
 

@@ -46,7 +46,7 @@ function recordingLogger(throwOn?: RegExp) {
 }
 
 async function withServer(accounts: AccountStore, log: Logger, fn: (server: ChatServer) => Promise<void>, extra: Partial<ServerConfig> = {}): Promise<void> {
-  const server = await startChatServer({ ...defaultConfig(), port: 0, floodRate: 0, statsIntervalS: 0, noticeDelayMs: 0, httpPort: null, ...extra }, log, accounts);
+  const server = await startChatServer({ ...defaultConfig(), port: 0, floodRate: 0, statsIntervalS: 0, noticeDelayMs: 0, httpPort: null, ircPort: null, ...extra }, log, accounts);
   try {
     await fn(server);
   } finally {

@@ -100,7 +100,7 @@ class JsonSession implements Session, MemberHost {
 let port = 1;
 
 async function withServer(fn: (server: ChatServer) => Promise<void>): Promise<void> {
-  const server = await startChatServer({ ...defaultConfig(), port: 0, floodRate: 0, statsIntervalS: 0, noticeDelayMs: 0, httpPort: null }, silentLogger);
+  const server = await startChatServer({ ...defaultConfig(), port: 0, floodRate: 0, statsIntervalS: 0, noticeDelayMs: 0, httpPort: null, ircPort: null }, silentLogger);
   try {
     await fn(server);
   } finally {

@@ -37,7 +37,7 @@ function fuzzConfig(): ServerConfig {
     queueBytes: 1 << 30,
     floodRate: 0,
     statsIntervalS: 0,
-    httpPort: null,
+    httpPort: null, ircPort: null,
     // No seed-client detection mid-test: a partial username stays a partial line.
     legacyQuietMs: 10_000,
   };

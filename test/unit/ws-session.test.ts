@@ -9,11 +9,11 @@ import { FakeTransport } from '../helpers/fake-transport.js';
 const settings = { maxPayload: 16 * 1024, loginTimeoutMs: 60_000, pingIntervalMs: 60_000, presenceMax: 250, serverName: 'test', version: '0' };
 
 test('keepalive: a silent client is pinged, and closed (PING_TIMEOUT, close code 4004) when it stays silent', async () => {
-  const server = await startChatServer({ ...defaultConfig(), port: 0, statsIntervalS: 0, httpPort: null }, silentLogger);
+  const server = await startChatServer({ ...defaultConfig(), port: 0, statsIntervalS: 0, httpPort: null, ircPort: null }, silentLogger);
   try {
     const t = new FakeTransport('192.0.2.1', 1);
     const s = new WsSession(t, server.ctx, settings);
-    t.session = s;
+    t.session = s.connection;
     const written = () => t.bytes.length;
     const before = written();
     s.keepalive(); // input was heard at the start: no ping yet

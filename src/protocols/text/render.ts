@@ -2,6 +2,7 @@ import type { ChatEvent, Renderer } from '../../core/events.js';
 import { DEFAULTS } from '../../core/limits.js';
 import type { RefusalCode } from '../../core/transport.js';
 import { seconds } from '../../core/member.js';
+import { utcTime } from '../../core/history.js';
 
 /**
  * Hub events -> the seed's line protocol (docs/PROTOCOL.md). Every line ends in LF; the hub renders
@@ -36,11 +37,6 @@ export function textLine(event: ChatEvent): string {
 
 function topicLine(by: string, room: string, text: string): string {
   return text === '' ? `[TOPIC] ${by} cleared the topic of ${room}.\n` : `[TOPIC] ${by} set the topic of ${room}: ${text}\n`;
-}
-
-/** `2026-11-30 12:03:05`: a stored event's time, in UTC. */
-export function utcTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
 /** Every render is one or more whole LF-terminated lines, so renders concatenate safely. */

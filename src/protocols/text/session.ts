@@ -11,7 +11,7 @@ import { SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Session, Transport } from '../../core/transport.js';
 import { runCommand } from '../../core/commands/commands.js';
 import { keepForLater, offlineText } from '../../core/history.js';
-import { LineDecoder, type LineSink } from './line-decoder.js';
+import { LineDecoder, type LineSink } from '../../core/line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
 import { currentRoom, echo, reply } from '../../core/commands/reply.js';
 

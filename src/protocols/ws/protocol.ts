@@ -12,7 +12,7 @@ export function wsProtocol(ctx: ChatContext, settings: WsSettings, origins: read
   return {
     id: 'ws',
     handshake: (req) => handshake(req, origins),
-    createSession: (transport) => new WsSession(transport, ctx, settings),
+    createSession: (transport) => new WsSession(transport, ctx, settings).connection,
     refusal: (code: RefusalCode) => REFUSALS[code],
   };
 }

@@ -6,8 +6,8 @@ import type { ChatContext } from '../../core/context.js';
 import { admit, type LoginOutcome } from '../../core/login.js';
 import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
 import { nameProblem } from '../../core/names.js';
-import { SessionCore, type SessionHooks } from '../../core/session-core.js';
-import type { Session, Transport } from '../../core/transport.js';
+import { CoreSession, SessionCore, type SessionHooks } from '../../core/session-core.js';
+import type { Transport } from '../../core/transport.js';
 import { closeFrame, frame, FrameDecoder, OP, type FrameSink } from './frame-codec.js';
 import { WS_CLOSE, WS_PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type LoginRefusal, type ServerMessage } from './messages.js';
 import { parseClientMessage } from './parse.js';
@@ -47,6 +47,9 @@ const WS_CODE: Partial<Record<CloseCode, number>> = {
   INTERNAL_ERROR: WS_CLOSE.internalError,
 };
 
+/** What a connection not logged in gets at shutdown (a logged-in member gets its own closing frame). */
+const SHUTDOWN_FAREWELL = wsFrame({ type: 'closing', text: 'Server shutting down.' });
+
 /** The biggest a ping's answer may find the socket's own buffer before the pong is skipped (RFC 6455 5.5.3 allows it). */
 const PONG_BACKLOG_LIMIT = 64 * 1024;
 
@@ -64,15 +67,13 @@ const PONG_BACKLOG_LIMIT = 64 * 1024;
  *   requests refused, never buffered without bound.
  * - A close frame (with a code the page understands) is the last thing written, once.
  */
-export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
+export class WsSession implements FrameSink, MemberHost, SessionHooks {
   readonly renderer = wsRenderer;
   private readonly core: SessionCore;
   private state: State = 'login';
   private readonly decoder: FrameDecoder;
-  private pingTimer: NodeJS.Timeout | undefined;
-  /** Input arrived since the last keepalive check. */
-  private heard = true;
-  private pinged = false;
+  /** What the connection drives (bytes in, drain, close, shutdown). */
+  readonly connection: CoreSession;
   /** A WebSocket close code decided before the close (a protocol violation's own code). */
   private wsCode: number | undefined;
 
@@ -81,10 +82,9 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
     ctx: ChatContext,
     private readonly settings: WsSettings,
   ) {
-    this.core = new SessionCore(ctx, this, settings.loginTimeoutMs);
+    this.core = new SessionCore(ctx, this, settings.loginTimeoutMs, settings.pingIntervalMs);
     this.decoder = new FrameDecoder(settings.maxPayload, this);
-    this.pingTimer = setTimeout(onPingTimer, settings.pingIntervalMs, this);
-    this.pingTimer.unref();
+    this.connection = new CoreSession(this.core, this.decoder, SHUTDOWN_FAREWELL);
     transport.write(wsFrame({ type: 'hello', server: settings.serverName, version: settings.version, protocol: WS_PROTOCOL_VERSION }));
   }
 
@@ -97,34 +97,12 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
     return this.core.member;
   }
 
-  // --- Session ---
-
-  data(chunk: Buffer): void {
-    if (!this.core.accepting) return;
-    this.heard = true;
-    this.member?.touch();
-    this.decoder.push(chunk);
-  }
-
-  drained(): void {
-    this.core.drained();
-  }
-
-  closed(code: CloseCode): void {
-    this.core.connectionClosed(code);
-  }
-
-  shutdown(): void {
-    this.core.shutdown(wsFrame({ type: 'closing', text: 'Server shutting down.' }));
-  }
-
   // --- MemberHost ---
 
   left(code: CloseCode): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.core.closed();
-    if (this.pingTimer) clearTimeout(this.pingTimer);
     // The closing handshake's frame; dropped by the transport if the socket is already gone.
     this.transport.write(closeFrame(this.wsCode ?? WS_CODE[code] ?? WS_CLOSE.normal));
   }
@@ -144,7 +122,7 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
   }
 
   pong(): void {
-    this.pinged = false;
+    // Any input answers a ping (SessionCore.received); a pong needs nothing more.
   }
 
   close(): void {
@@ -167,17 +145,17 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
     this.error('too-fast', `You are sending too fast (limit ${rate} messages per second); messages are refused until you slow down.`);
   }
 
+  sendPing(): void {
+    this.transport.write(frame(OP.ping, Buffer.alloc(0)));
+  }
+
+  pingTimedOut(): void {
+    this.quit('PING_TIMEOUT');
+  }
+
+  /** One keepalive check now (the timer's; tests call it). */
   keepalive(): void {
-    this.pingTimer = undefined;
-    if (this.state === 'closed' || this.ctx.shuttingDown) return;
-    if (!this.heard && this.pinged) return this.quit('PING_TIMEOUT');
-    if (!this.heard) {
-      this.pinged = true;
-      this.transport.write(frame(OP.ping, Buffer.alloc(0)));
-    }
-    this.heard = false;
-    this.pingTimer = setTimeout(onPingTimer, this.settings.pingIntervalMs, this);
-    this.pingTimer.unref();
+    this.core.pings?.check();
   }
 
   // --- internals ---
@@ -384,8 +362,4 @@ export class WsSession implements Session, FrameSink, MemberHost, SessionHooks {
       else this.transport.write(bytes);
     });
   }
-}
-
-function onPingTimer(s: WsSession): void {
-  s.keepalive();
 }

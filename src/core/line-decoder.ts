@@ -1,5 +1,5 @@
 /**
- * Bytes -> lines for the text protocol. Pure: no sockets, no timers.
+ * Bytes -> lines for the line-based protocols (text, IRC). Pure: no sockets, no timers.
  *
  * Contract:
  * - A line ends in LF; a CR right before the LF is removed. Lines are delivered in order, each once.

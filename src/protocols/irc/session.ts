@@ -1,0 +1,301 @@
+import type { Account } from '../../core/accounts.js';
+import type { CloseCode } from '../../core/close-reasons.js';
+import type { ChatContext } from '../../core/context.js';
+import { LineDecoder, type LineSink } from '../../core/line-decoder.js';
+import { admit, type LoginOutcome, type PasswordOutcome } from '../../core/login.js';
+import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
+import { CoreSession, SessionCore, type SessionHooks } from '../../core/session-core.js';
+import type { Transport } from '../../core/transport.js';
+import { parseMessage, splitLength } from './codec.js';
+import { dispatch } from './commands.js';
+import type { IrcRenderer } from './render.js';
+import { joinReply, welcome } from './queries.js';
+
+/** The IRC protocol's own settings, filled by src/server/server.ts. */
+export interface IrcSettings {
+  /** Every server line starts with `:serverName`. */
+  readonly serverName: string;
+  /** NETWORK= in 005, and 001's greeting. */
+  readonly network: string;
+  readonly version: string;
+  /** 003's creation date. */
+  readonly createdAt: string;
+  readonly loginTimeoutMs: number;
+  /** Ping a silent client after this long; close it if it stays silent as long again. */
+  readonly pingIntervalMs: number;
+  readonly maxRoomsPerUser: number;
+  /** The two renderers (without and with server-time), shared by every IRC session. */
+  readonly renderers: { readonly plain: IrcRenderer; readonly timed: IrcRenderer };
+}
+
+/** The capabilities this server implements; CAP LS advertises exactly these. */
+export const CAPS = ['cap-notify', 'echo-message', 'message-tags', 'multi-prefix', 'sasl', 'server-time', 'userhost-in-names'] as const;
+export type Cap = (typeof CAPS)[number];
+
+/** Longest line without tags (CRLF excluded) and longest tag part, modern.ircdocs.horse / IRCv3. */
+const MAX_REST = 510;
+const MAX_TAGS = 8191;
+
+/** What a connection not yet registered gets at shutdown (a member gets its own ERROR). */
+const SHUTDOWN_FAREWELL = Buffer.from('ERROR :Closing link: Server shutting down.\r\n');
+
+type State = 'registering' | 'verifying' | 'chat' | 'closed';
+
+/**
+ * One IRC client connection: registration (CAP, NICK, USER, PASS, SASL PLAIN), then commands mapped
+ * onto the shared core (src/core/actions.ts) through one command table (commands.ts), events out
+ * through the IRC renderer. Login, throttling, the duplicate rule, flood control and the outbox are
+ * the core's, as for every protocol.
+ *
+ * Contract:
+ * - Lines are handled one at a time, in order (SessionCore holds them while a password is checked
+ *   or flood control waits). A line over the length limits gets 417 and is skipped; no line is
+ *   buffered beyond MAX_TAGS + MAX_REST bytes.
+ * - Registration completes only when NICK and USER are in and CAP negotiation (if begun) has ended.
+ * - The answer to one command is one buffer: written directly before registration, a reply within
+ *   the outbox bounds after (member.reply).
+ * - Nothing a client sends makes this throw into the connection: a bug is an internal error (logged,
+ *   the user told), bad input is a numeric.
+ */
+export class IrcSession implements LineSink, MemberHost, SessionHooks {
+  readonly core: SessionCore;
+  /** What the connection drives (bytes in, drain, close, shutdown). */
+  readonly connection: CoreSession;
+  state: State = 'registering';
+  /** The nick given (valid and free when given); the account name once registered. */
+  nick: string | undefined;
+  userSeen = false;
+  pass: string | undefined;
+  /** CAP LS or REQ began negotiation; registration waits for CAP END. */
+  negotiating = false;
+  readonly caps = new Set<Cap>();
+  /** An account whose password SASL checked; claimed at registration. */
+  saslAccount: Account | undefined;
+  /** SASL PLAIN in progress: the base64 collected so far (AUTHENTICATE chunks of 400). */
+  saslBuffer: string | undefined;
+  private readonly decoder: LineDecoder;
+  private out: string[] = [];
+
+  constructor(
+    readonly transport: Transport,
+    readonly ctx: ChatContext,
+    readonly settings: IrcSettings,
+  ) {
+    this.core = new SessionCore(ctx, this, settings.loginTimeoutMs, settings.pingIntervalMs);
+    this.decoder = new LineDecoder(MAX_TAGS + MAX_REST, this);
+    this.connection = new CoreSession(this.core, this.decoder, SHUTDOWN_FAREWELL);
+  }
+
+  /** The renderer for this client's capabilities; fixed once registered (the member keeps it). */
+  get renderer(): IrcRenderer {
+    return this.caps.has('server-time') ? this.settings.renderers.timed : this.settings.renderers.plain;
+  }
+
+  get member(): ChatMember | undefined {
+    return this.core.member;
+  }
+
+  /** The nick as numerics address the client: `*` until one is given. */
+  get target(): string {
+    return this.nick ?? '*';
+  }
+
+  // --- MemberHost ---
+
+  left(_code: CloseCode): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.core.closed();
+  }
+
+  // --- LineSink ---
+
+  line(bytes: Buffer): void {
+    const { tagBytes, restBytes } = splitLength(bytes);
+    if (tagBytes > MAX_TAGS || restBytes > MAX_REST) return this.tooLong();
+    if (bytes.length === 0) return;
+    this.core.input(bytes.toString('utf8'));
+  }
+
+  tooLong(): void {
+    this.num('417', 'Input line was too long');
+    this.flush();
+  }
+
+  // --- SessionHooks ---
+
+  handle(text: string): void {
+    if (!this.core.accepting) return;
+    try {
+      const msg = parseMessage(text);
+      if (msg !== undefined) dispatch(this, msg, text);
+    } catch (err: unknown) {
+      this.out = [];
+      this.core.internalError(err, this.member?.name ?? this.transport.remoteAddress, (t) => {
+        this.notice(t);
+        this.flush();
+      });
+    }
+    this.flush();
+  }
+
+  loginTimedOut(): void {
+    this.close('Registration timed out', 'LOGIN_TIMEOUT');
+  }
+
+  tooFast(rate: number): void {
+    this.notice(`You are sending too fast (limit ${rate} commands per second); commands are refused until you slow down.`);
+    this.flush();
+  }
+
+  // --- output, used by the command handlers ---
+
+  /** Queues `:server CODE nick params...` for this command's answer. */
+  num(code: string, ...params: string[]): void {
+    this.out.push(this.renderer.line(undefined, this.settings.serverName, code, [this.target, ...params.map(safeParam)], !BARE_LAST.has(code)));
+  }
+
+  /** Queues a complete line (with its CRLF). */
+  raw(line: string): void {
+    this.out.push(line);
+  }
+
+  notice(text: string): void {
+    this.out.push(this.renderer.line(undefined, this.settings.serverName, 'NOTICE', [this.target, text]));
+  }
+
+  /** Takes what is queued as one buffer, sending nothing (the welcome, which admit queues itself). */
+  take(): Buffer {
+    const bytes = Buffer.from(this.out.join(''), 'utf8');
+    this.out = [];
+    return bytes;
+  }
+
+  /** Sends what this command queued as one buffer: directly before registration, as a reply after. */
+  flush(): void {
+    if (this.out.length === 0) return;
+    const bytes = this.take();
+    if (this.member !== undefined) this.member.reply(bytes);
+    else if (this.state === 'closed') return;
+    // No outbox before registration: a client that sends commands and never reads would grow the
+    // socket's buffer without bound, so past the outbox's byte bound it is closed instead.
+    else if (this.transport.writableLength > this.ctx.settings.queueBytes) this.close('SendQ exceeded', 'SENDQ_EXCEEDED');
+    else this.transport.write(bytes);
+  }
+
+  /** `ERROR :Closing link: why` and the connection ends (not registered) or the member quits. */
+  close(why: string, code: CloseCode): void {
+    if (this.member !== undefined) return this.member.quit(code, why);
+    this.flush();
+    if (this.state === 'closed') return;
+    this.transport.write(Buffer.from(`ERROR :Closing link: ${why}\r\n`));
+    this.core.end(code);
+  }
+
+  // --- registration ---
+
+  /** Registers when NICK and USER are in and CAP negotiation is over. */
+  tryRegister(): void {
+    if (this.state !== 'registering' || this.nick === undefined || !this.userSeen || this.negotiating) return;
+    this.state = 'verifying';
+    const alive = (): boolean => this.state === 'verifying';
+    this.flush();
+    if (this.saslAccount !== undefined) {
+      const account = this.saslAccount;
+      return this.core.claim(account, alive, (o) => this.loginDone(o, account.name), (e) => this.failed(e));
+    }
+    // PASS password (the nick is the account) or PASS account:password.
+    const pass = this.pass ?? '';
+    const colon = pass.indexOf(':');
+    const [name, password] = colon > 0 ? [pass.slice(0, colon), pass.slice(colon + 1)] : [this.nick, pass];
+    this.core.logIn(name, password, alive, (o) => this.loginDone(o, name), (e) => this.failed(e));
+  }
+
+  /** The SASL PLAIN credentials decoded: checked now (903/904), claimed at registration. */
+  saslCheck(name: string, password: string): void {
+    this.core.checkPassword(name, password, () => this.state === 'registering', (o) => this.saslDone(o), (e) => this.failed(e));
+  }
+
+  private saslDone(outcome: PasswordOutcome): void {
+    if (outcome.kind === 'gone') return;
+    if (outcome.kind === 'ok') {
+      const name = outcome.account.name;
+      this.saslAccount = outcome.account;
+      this.num('900', `${name}!${name}@${this.settings.serverName}`, name, `You are now logged in as ${name}`);
+      this.num('903', 'SASL authentication successful');
+    } else {
+      this.num('904', outcome.kind === 'throttled' ? `SASL authentication failed: too many failed logins, try again in ${seconds(Math.ceil(outcome.retryMs / 1000))}` : 'SASL authentication failed');
+    }
+    this.flush();
+    this.core.release();
+  }
+
+  /** `name`: the account logging in (the nick in use, for 433). */
+  private loginDone(outcome: LoginOutcome, name: string): void {
+    switch (outcome.kind) {
+      case 'gone':
+        return;
+      case 'throttled':
+        this.num('464', 'Password incorrect');
+        return this.close(`Too many failed logins. Try again in ${seconds(Math.ceil(outcome.retryMs / 1000))}.`, 'AUTH_THROTTLED');
+      case 'invalid':
+        this.num('464', 'Password incorrect');
+        return this.close('Invalid credentials', 'AUTH_FAILED');
+      case 'duplicate':
+        this.num('433', name, 'Nickname is already in use');
+        return this.close('Nickname is already in use', 'DUPLICATE_LOGIN');
+      case 'ok': {
+        // The nick is the account name, whatever NICK said (PASS account:password, SASL).
+        this.nick = outcome.account.name;
+        const member = admit(this.ctx, outcome.account, this, welcome(this));
+        this.core.admitted(member);
+        this.state = 'chat';
+        joinReply(this, member, this.ctx.hub.defaultRoom);
+        this.flush();
+        this.core.release();
+        return;
+      }
+    }
+  }
+
+  private failed(err: unknown): void {
+    this.core.internalError(err, this.nick ?? this.transport.remoteAddress, (t) => {
+      this.notice(t);
+      this.flush();
+    });
+  }
+
+  // --- keepalive (SessionCore's PingTimer) ---
+
+  sendPing(): void {
+    this.raw(`PING :${this.settings.serverName}\r\n`);
+    this.flush();
+  }
+
+  pingTimedOut(): void {
+    this.close(`Ping timeout: ${seconds(Math.round(this.settings.pingIntervalMs / 1000))}`, 'PING_TIMEOUT');
+  }
+}
+
+/**
+ * Params echoing user input (a command name, a target) may hold anything a line can: no CR, LF or
+ * NUL may go back out, a middle param may not hold a space or be empty, and none is echoed long.
+ */
+function safeParam(p: string, i: number, all: readonly string[]): string {
+  const last = i === all.length - 1;
+  let v = p.replace(/[\r\n\0]/g, '');
+  if (!last) {
+    v = v.slice(0, ECHO_MAX).replace(/ /g, '_');
+    if (v === '' || v.startsWith(':')) v = `*${v}`;
+  }
+  return v;
+}
+
+/**
+ * Numerics whose last param is a token (modes, a time, a server's modes), written without a colon as
+ * other servers do; every other numeric's last param is text and always gets its colon.
+ */
+const BARE_LAST: ReadonlySet<string> = new Set(['004', '221', '324', '329', '333']);
+
+/** Longest user input echoed in a middle param (a name is at most 33 bytes). */
+const ECHO_MAX = 64;
