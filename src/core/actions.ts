@@ -65,19 +65,20 @@ export function whisper(m: ChatMember, to: string, raw: string): WhisperResult {
 
 /** Enters a room, staying in the others (IRC, WebSocket). */
 export function join(m: ChatMember, rawRoom: string): RoomResult<JoinResult> {
-  const room = roomName(rawRoom);
-  if (room === null) return 'invalid-name';
-  const result = m.ctx.hub.join(m, room);
-  if (result === 'joined') replayOnJoin(m, room);
-  return result;
+  return enter(m, rawRoom, (room) => m.ctx.hub.join(m, room), 'joined');
 }
 
 /** The text protocol's /join: leaves every room for `room`. */
 export function move(m: ChatMember, rawRoom: string): RoomResult<MoveResult> {
+  return enter(m, rawRoom, (room) => m.ctx.hub.move(m, room), 'moved');
+}
+
+/** Checks the name, enters by `go`, and replays the room's last lines once `entered`. */
+function enter<R extends string>(m: ChatMember, rawRoom: string, go: (room: string) => R, entered: R): RoomResult<R> {
   const room = roomName(rawRoom);
   if (room === null) return 'invalid-name';
-  const result = m.ctx.hub.move(m, room);
-  if (result === 'moved') replayOnJoin(m, room);
+  const result = go(room);
+  if (result === entered) replayOnJoin(m, room);
   return result;
 }
 
