@@ -37,8 +37,10 @@ test('command output counts in the outbox bounds: clients that never read and sp
     for (let i = 0; i < 3; i++) await watcher.waitFor(`: done ${i}\n`, 60_000);
     const growth = rssOf(server.proc.pid!) - before;
     t.diagnostic(`RSS growth ${(growth / MIB).toFixed(1)} MiB after 15,000 /who from clients that do not read`);
-    // Unbounded, 15,000 replies of ~10 KB would be ~150 MiB.
-    assert.ok(growth < 24 * MIB, `RSS grew by ${(growth / MIB).toFixed(1)} MiB`);
+    // Unbounded, 15,000 replies of ~10 KB would stay queued: ~150 MiB (the old server grew 212 MiB
+    // here). Bounded, what grows is garbage the collector has not returned yet, which a busy machine
+    // lets pile up (10-31 MiB measured): the bound leaves room for that, not for the replies.
+    assert.ok(growth < 64 * MIB, `RSS grew by ${(growth / MIB).toFixed(1)} MiB`);
     // A spammer that reads again gets what fitted, then one line saying the rest was refused.
     const s = spammers[0]!;
     s.socket.resume();
