@@ -116,8 +116,8 @@ export class MessageLog {
    */
   earlier(lines: readonly Line[], state: EarlierState): void {
     const list = this.element;
-    const divider = this.showDivider(state);
     const fromBottom = list.scrollHeight - list.scrollTop;
+    const divider = this.showDivider(state);
     const fresh = lines.filter((line) => !this.seen(line)).map(render);
     divider.after(...fresh);
     // An empty history has nothing to introduce.
@@ -127,7 +127,7 @@ export class MessageLog {
   }
 
   /** The divider at the top: "Earlier messages", with a button for more or the start of the history. */
-  showDivider(state: EarlierState): HTMLLIElement {
+  private showDivider(state: EarlierState): HTMLLIElement {
     let divider = this.divider;
     if (!divider) {
       divider = el('li', 'log-divider');
