@@ -1,6 +1,7 @@
 import type { ChatEvent } from './events.js';
 import type { ChatMember } from './member.js';
 import { cleanText } from './sanitize.js';
+import type { HistoryEntry } from './store.js';
 
 /**
  * What the chat remembers, as the users meet it: room events written to the store, /history,
@@ -29,19 +30,27 @@ export function remember(m: ChatMember, event: ChatEvent | undefined): void {
 export async function replay(m: ChatMember, room: string, n: number, end?: string): Promise<number> {
   const entries = await m.ctx.store.history(room, n);
   if (!m.active) return 0;
+  const parts = newestThatFit(m, entries, end === undefined ? 0 : m.renderer.render({ kind: 'notice', text: end }).length);
+  if (end !== undefined) parts.push(m.renderer.render({ kind: 'notice', text: parts.length < entries.length ? `${end} (the ${parts.length} newest lines that fit in one reply)` : end }));
+  if (parts.length === 0) return 0;
+  return m.reply(Buffer.concat(parts)) ? parts.length - (end === undefined ? 0 : 1) : 0;
+}
+
+/**
+ * The newest of `entries` (oldest first) rendered for `m`, as many as fit in one reply beside
+ * `reserve` bytes (at most half of --queue-bytes in all), oldest first.
+ */
+export function newestThatFit(m: ChatMember, entries: readonly HistoryEntry[], reserve: number): Buffer[] {
   const budget = Math.floor(m.ctx.settings.queueBytes / 2);
   const parts: Buffer[] = [];
-  let size = end === undefined ? 0 : m.renderer.render({ kind: 'notice', text: end }).length;
+  let size = reserve;
   for (let i = entries.length - 1; i >= 0; i--) {
     const bytes = m.renderer.render({ kind: 'history', entry: entries[i]! });
     if (size + bytes.length > budget) break;
     parts.push(bytes);
     size += bytes.length;
   }
-  parts.reverse();
-  if (end !== undefined) parts.push(m.renderer.render({ kind: 'notice', text: parts.length < entries.length ? `${end} (the ${parts.length} newest lines that fit in one reply)` : end }));
-  if (parts.length === 0) return 0;
-  return m.reply(Buffer.concat(parts)) ? parts.length - (end === undefined ? 0 : 1) : 0;
+  return parts.reverse();
 }
 
 export type OfflineResult = 'stored' | 'full' | 'no-account' | 'unavailable' | 'failed';

@@ -9,7 +9,8 @@
  *   queue the write and batch it (one transaction per event-loop turn); a failed write is counted
  *   in `stats.errors` and reported through `onError`, never thrown into the chat.
  * - `history` sees everything appended before it was called (pending writes included), oldest
- *   first, at most `limits.history` per room.
+ *   first, at most `limits.history` per room. With `before` (ms), only entries whose `at` is
+ *   earlier than it: the last `n` of those (a cursor to page back through a room).
  * - `storeOffline` resolves only once the message is durable (committed): the server tells the
  *   sender "will be delivered" after it resolves. At most `limits.offline` per recipient: beyond,
  *   'full' and nothing stored.
@@ -61,7 +62,8 @@ export interface ChatStore {
   readonly limits: StoreLimits;
   readonly stats: StoreStats;
   append(entry: HistoryEntry): void;
-  history(room: string, n: number): Promise<HistoryEntry[]>;
+  /** The last `n` entries of `room` (those with `at < before` when given), oldest first. */
+  history(room: string, n: number, before?: number): Promise<HistoryEntry[]>;
   storeOffline(entry: OfflineEntry): Promise<'stored' | 'full'>;
   takeOffline(user: string): Promise<OfflineEntry[]>;
   /** Deletes entries older than the retention; resolves with how many. */

@@ -58,11 +58,18 @@ export class MemoryStore implements ChatStore {
     }
   }
 
-  history(room: string, n: number): Promise<HistoryEntry[]> {
+  history(room: string, n: number, before?: number): Promise<HistoryEntry[]> {
     const r = this.rooms.get(room);
     const keep = Math.min(n, this.limits.history);
     if (r === undefined || keep <= 0) return Promise.resolve([]);
-    return Promise.resolve(r.list.slice(Math.max(r.head, r.list.length - keep)).filter(isEntry));
+    if (before === undefined) return Promise.resolve(r.list.slice(Math.max(r.head, r.list.length - keep)).filter(isEntry));
+    // Newest first from the end (at most --history lines per room), then turned oldest first.
+    const found: HistoryEntry[] = [];
+    for (let i = r.list.length - 1; i >= r.head && found.length < keep; i--) {
+      const e = r.list[i]!;
+      if (e.at < before) found.push(e);
+    }
+    return Promise.resolve(found.reverse());
   }
 
   private dropOldest(room: RoomLines): void {

@@ -59,6 +59,7 @@ export class SqliteStore implements ChatStore {
   private readonly insertHistory: Database.Statement;
   private readonly trimRoom: Database.Statement;
   private readonly selectHistory: Database.Statement;
+  private readonly selectHistoryBefore: Database.Statement;
   private readonly countOffline: Database.Statement;
   private readonly insertOffline: Database.Statement;
   private readonly selectOffline: Database.Statement;
@@ -99,6 +100,7 @@ export class SqliteStore implements ChatStore {
     this.insertHistory = this.db.prepare('INSERT INTO history (room, at, kind, from_user, text) VALUES (?, ?, ?, ?, ?)');
     this.trimRoom = this.db.prepare('DELETE FROM history WHERE room = ? AND id <= (SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)');
     this.selectHistory = this.db.prepare('SELECT room, at, kind, from_user, text FROM (SELECT * FROM history WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
+    this.selectHistoryBefore = this.db.prepare('SELECT room, at, kind, from_user, text FROM (SELECT * FROM history WHERE room = ? AND at < ? ORDER BY id DESC LIMIT ?) ORDER BY id');
     this.countOffline = this.db.prepare('SELECT count(*) AS n FROM offline WHERE to_user = ?');
     this.insertOffline = this.db.prepare('INSERT INTO offline (to_user, at, from_user, text) VALUES (?, ?, ?, ?)');
     this.selectOffline = this.db.prepare('SELECT to_user, at, from_user, text FROM offline WHERE to_user = ? ORDER BY id');
@@ -140,11 +142,11 @@ export class SqliteStore implements ChatStore {
     }
   }
 
-  history(room: string, n: number): Promise<HistoryEntry[]> {
+  history(room: string, n: number, before?: number): Promise<HistoryEntry[]> {
     this.flush();
     const limit = Math.min(n, this.limits.history);
     if (limit <= 0) return Promise.resolve([]);
-    const rows = this.selectHistory.all(room, limit) as HistoryRow[];
+    const rows = (before === undefined ? this.selectHistory.all(room, limit) : this.selectHistoryBefore.all(room, before, limit)) as HistoryRow[];
     return Promise.resolve(rows.map((r) => ({ room: r.room, at: r.at, kind: r.kind as HistoryEntry['kind'], from: r.from_user, text: r.text })));
   }
 

@@ -10,6 +10,15 @@ export function clock(at: number): string {
   return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** The day of `at` in the browser's time zone ("30 Nov", "30 Nov 2025" in another year), or '' when it is the day of `now`. */
+export function day(at: number, now: number): string {
+  const d = new Date(at);
+  const today = new Date(now);
+  if (d.toDateString() === today.toDateString()) return '';
+  const options: Intl.DateTimeFormatOptions = d.getFullYear() === today.getFullYear() ? { day: 'numeric', month: 'short' } : { day: 'numeric', month: 'short', year: 'numeric' };
+  return d.toLocaleDateString(undefined, options);
+}
+
 export type Part = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'link'; readonly text: string; readonly href: string };
 
 // http(s) URLs up to white space; closing punctuation is trimmed afterwards, since "see

@@ -5,6 +5,7 @@ import type { ClientMessage, ServerMessage } from '../protocols/ws/messages.js';
 import { Link, type LinkEvents } from './connection.js';
 import { byId } from './dom.js';
 import { Drawers } from './drawers.js';
+import { EarlierMessages } from './earlier.js';
 import { refusalText, seconds } from './format.js';
 import type { Line } from './log.js';
 import { ChatState, privateKey, roomKey, type ConvKey } from './state.js';
@@ -30,7 +31,11 @@ const joinForm = byId('join-form', HTMLFormElement);
 const joinRoomInput = byId('join-room', HTMLInputElement);
 
 const state = new ChatState();
-const view = new ChatView(state, { open, join });
+const view = new ChatView(state, { open, join, older: (room) => earlier.older(room) });
+const earlier = new EarlierMessages((msg) => link.send(msg), {
+  show: (room, lines, shown) => view.earlier(room, lines, shown),
+  full: (room) => view.full(room),
+});
 const drawers = new Drawers([
   ['rooms-toggle', 'rooms-panel'],
   ['members-toggle', 'members-panel'],
@@ -80,6 +85,7 @@ loginForm.addEventListener('submit', (e) => {
 
 function logout(): void {
   link.stop();
+  earlier.reset();
   state.reset();
   view.clear();
   view.hideBanner();
@@ -95,6 +101,7 @@ function online(w: Extract<ServerMessage, { type: 'welcome' }>, first: boolean):
   countdown = undefined;
   view.showLink('online', 'Online');
   if (first) {
+    earlier.reset();
     state.reset();
     view.clear();
     view.hideBanner();
@@ -116,6 +123,8 @@ function online(w: Extract<ServerMessage, { type: 'welcome' }>, first: boolean):
     link.send({ type: 'join', room });
   }
   if (wanted.length > 0) for (const room of w.rooms) if (!wanted.includes(room)) link.send({ type: 'part', room });
+  // After the joins (handled in order): the earlier messages asked for and lost with the connection.
+  earlier.reconnected();
   view.showBanner('Reconnected.', 'ok', undefined, 4000);
   if (state.current) view.add(state.current, status('Reconnected.'));
   link.send({ type: 'stats' });
@@ -168,17 +177,29 @@ function here(): ConvKey {
   return state.current ?? roomKey(lastRoom);
 }
 
+/** What makes a line from the server the same line when it comes twice (live, then in the history). */
+const sameLine = (kind: string, at: number, from: string, text: string): string => JSON.stringify([kind, at, from, text]);
+
+/** A room line: live (counts as unread), or from the stored history (earlier messages, not unread). */
+function roomLine(room: string, line: Line, stored: boolean | undefined): void {
+  if (!stored) return chat(roomKey(room), line);
+  const old = { ...line, earlier: true };
+  // Part of a requested page, or a /history typed in the box: then shown where it arrives.
+  if (!earlier.line(room, old)) view.add(roomKey(room), old);
+}
+
 function frame(msg: ServerMessage): void {
   switch (msg.type) {
     case 'message':
-      chat(roomKey(msg.room), { kind: 'message', at: msg.at, from: msg.from, text: msg.text });
+      roomLine(msg.room, { kind: 'message', at: msg.at, from: msg.from, text: msg.text, key: sameLine(msg.type, msg.at, msg.from, msg.text) }, msg.history);
       break;
     case 'action':
-      chat(roomKey(msg.room), { kind: 'action', at: msg.at, text: `* ${msg.from} ${msg.text}` });
+      roomLine(msg.room, { kind: 'action', at: msg.at, text: `* ${msg.from} ${msg.text}`, key: sameLine(msg.type, msg.at, msg.from, msg.text) }, msg.history);
       break;
     case 'private': {
       const partner = msg.from === state.me ? msg.to : msg.from;
-      chat(privateKey(partner), { kind: 'private', at: msg.at, from: msg.from, text: msg.text, own: msg.from === state.me });
+      const key = sameLine(msg.type, msg.at, msg.from, msg.text);
+      chat(privateKey(partner), { kind: 'private', at: msg.at, from: msg.from, text: msg.text, own: msg.from === state.me, key, ...(msg.offline ? { note: 'sent while you were away' } : {}) });
       break;
     }
     case 'joined':
@@ -187,9 +208,16 @@ function frame(msg: ServerMessage): void {
     case 'left':
       left(msg);
       break;
-    case 'topic':
-      state.setTopic(msg.room, msg.text);
-      view.add(roomKey(msg.room), { kind: 'topic', at: msg.at, text: msg.text ? `${msg.by} set the topic: ${msg.text}` : `${msg.by} cleared the topic.` });
+    case 'topic': {
+      // A stored topic change is history: the room's topic now came with the presence snapshot.
+      if (!msg.history) state.setTopic(msg.room, msg.text);
+      const line: Line = { kind: 'topic', at: msg.at, text: msg.text ? `${msg.by} set the topic: ${msg.text}` : `${msg.by} cleared the topic.`, key: sameLine(msg.type, msg.at, msg.by, msg.text) };
+      if (msg.history) roomLine(msg.room, line, true);
+      else view.add(roomKey(msg.room), line);
+      break;
+    }
+    case 'history-end':
+      earlier.end(msg.room, msg.more);
       break;
     case 'presence':
       state.presence(msg.users, msg.rooms);
@@ -255,6 +283,7 @@ function left(msg: Extract<ServerMessage, { type: 'left' }>): void {
 function open(key: ConvKey): void {
   state.open(key);
   if (key.startsWith('#')) lastRoom = key.slice(1);
+  if (key.startsWith('#') && state.joined.has(lastRoom)) earlier.opened(lastRoom);
   drawers.close(false);
   view.render();
   message.focus();

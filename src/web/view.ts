@@ -3,7 +3,7 @@
 // document title. Lists are rebuilt whole (they are short); logs are appended to (log.ts).
 import type { ServerMessage } from '../protocols/ws/messages.js';
 import { byId, el } from './dom.js';
-import { MessageLog, type Line } from './log.js';
+import { MessageLog, type EarlierState, type Line } from './log.js';
 import { roomKey, privateKey, type ChatState, type ConvKey } from './state.js';
 
 export interface ViewActions {
@@ -11,6 +11,8 @@ export interface ViewActions {
   open(key: ConvKey): void;
   /** Enter a room the user is not in, then show it. */
   join(room: string): void;
+  /** The reader of a room's log wants its older lines. */
+  older(room: string): void;
 }
 
 type Stats = Extract<ServerMessage, { type: 'stats' }>;
@@ -69,7 +71,7 @@ export class ChatView {
 
   constructor(
     private readonly state: ChatState,
-    actions: ViewActions,
+    private readonly actions: ViewActions,
   ) {
     // One listener per list (delegation): items come and go on every presence change.
     const onPick = (e: Event): void => {
@@ -86,6 +88,16 @@ export class ChatView {
   /** Adds a line to a conversation's log (creating it). */
   add(key: ConvKey, line: Line): void {
     this.log(key).add(line);
+  }
+
+  /** Puts a page of a room's earlier lines at the top of its log (log.ts MessageLog.earlier). */
+  earlier(room: string, lines: readonly Line[], state: EarlierState): void {
+    this.log(roomKey(room)).earlier(lines, state);
+  }
+
+  /** Whether a room's log holds as many lines as it may. */
+  full(room: string): boolean {
+    return this.log(roomKey(room)).full;
   }
 
   /** Empties every log: a different user logged in on this page. */
@@ -148,7 +160,8 @@ export class ChatView {
   private log(key: ConvKey): MessageLog {
     let log = this.logs.get(key);
     if (!log) {
-      log = new MessageLog(key.startsWith('#') ? `History of ${key}` : `Private conversation with ${key.slice(1)}`);
+      const room = key.startsWith('#') ? key.slice(1) : null;
+      log = room === null ? new MessageLog(`Private conversation with ${key.slice(1)}`) : new MessageLog(`History of ${key}`, () => this.actions.older(room));
       this.logs.set(key, log);
       this.logsBox.append(log.element);
     }

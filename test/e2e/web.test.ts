@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -116,5 +116,55 @@ test('two browsers and a terminal chat; private messages; HTML stays text; a pho
   } finally {
     await browser.close();
     await server.stop();
+  }
+});
+
+test('with --data-dir: a room opens with its earlier messages, older ones come on scrolling up; a private message sent while away waits in its conversation', { skip: SKIP, timeout: 120_000 }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'chatd-web-history-'));
+  const browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+  const { server, url } = await webServer(['--data-dir', dataDir, '--flood-rate', '0']);
+  try {
+    // Said before any page logs in: 70 lines (the page asks for 50 at a time) and a private message to user2.
+    const carol = await TestClient.login(server.port, 'user3');
+    for (let i = 1; i <= 70; i++) carol.send(`earlier line ${i}\n`);
+    carol.send('@user2 sent while you were out\n');
+    await carol.waitFor('[SERVER] User user2 is offline; the message will be delivered when they log in.\n');
+
+    const alice = await logIn(browser, url, 'user1');
+    const log = alice.locator('[role="log"]:visible');
+    await alice.getByText('Earlier messages', { exact: true }).waitFor({ timeout: 20_000 });
+    await alice.getByText('earlier line 70', { exact: true }).waitFor({ timeout: 20_000 });
+    // Marked as earlier messages, once each, above what comes live.
+    assert.equal(await log.locator('.line--earlier').count(), 50);
+    assert.equal(await log.getByText('earlier line 20', { exact: true }).count(), 0);
+    carol.send('said live\n');
+    await alice.getByText('said live').waitFor({ timeout: 20_000 });
+    assert.equal(await log.locator('.line--earlier').filter({ hasText: 'said live' }).count(), 0);
+    assert.match(await logText(alice), /earlier line 70[\s\S]*said live/);
+    await shot(alice, 'web-history.png');
+
+    // Scrolled to the top: the 20 older lines come above, and the line that was at the top stays in view.
+    await log.evaluate((el) => el.scrollTo({ top: 0 }));
+    await alice.getByText('earlier line 1', { exact: true }).waitFor({ timeout: 20_000 });
+    await alice.getByText('The start of the history').waitFor({ timeout: 20_000 });
+    assert.equal(await log.locator('.line--earlier').count(), 70);
+    const box = await log.boundingBox();
+    const kept = await log.getByText('earlier line 21', { exact: true }).boundingBox();
+    assert.ok(box !== null && kept !== null && kept.y >= box.y && kept.y + kept.height <= box.y + box.height, `earlier line 21 is out of view: ${JSON.stringify({ box, kept })}`);
+    assert.ok(await log.evaluate((el) => el.scrollTop > 0), 'the log jumped to the top');
+    assert.equal(await log.getByText('earlier line 50', { exact: true }).count(), 1);
+    await shot(alice, 'web-history-older.png');
+
+    // user2 logs in: the message kept for them is in their conversation with user3, marked.
+    const bob = await logIn(browser, url, 'user2');
+    await bob.getByRole('navigation', { name: 'Rooms' }).getByText('user3').click({ timeout: 20_000 });
+    await bob.getByText('sent while you were out').waitFor({ timeout: 20_000 });
+    await bob.getByText('sent while you were away').waitFor({ timeout: 20_000 });
+    await shot(bob, 'web-offline.png');
+    carol.destroy();
+  } finally {
+    await browser.close();
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -231,3 +231,82 @@ test('the page is served with its security headers; other methods and paths are 
     await server.stop();
   }
 });
+
+/** Sends a `history` request and resolves with the lines of its answer and its `history-end`. */
+async function historyPage(ws: WsTestClient, request: Record<string, unknown>): Promise<{ texts: string[]; lines: ServerMessage[]; more: boolean }> {
+  const from = ws.frames.length;
+  ws.send({ type: 'history', ...request });
+  const end = await ws.waitFor(of('history-end'), undefined, from);
+  const lines = ws.frames.slice(from, ws.frames.indexOf(end, from));
+  assert.equal(end.room, request['room']);
+  return { texts: lines.map((f) => ('text' in f ? f.text : f.type)), lines, more: end.more };
+}
+
+test('history request: stored lines oldest first as history frames, paged back by `before`, at most `limit` and --history, then history-end with `more`; garbage refused', async () => {
+  const { server, web } = await webServer(['--history', '8', '--queue-bytes', '16384']);
+  try {
+    const text = await TestClient.login(server.port, 'user1');
+    const ws = await WsTestClient.login(web, 'user3');
+    await text.waitFor('user3 joined the chat.\n');
+    for (let i = 1; i <= 10; i++) {
+      text.send(i === 5 ? '/me h5\n' : `h${i}\n`);
+      await ws.waitFor((f) => 'text' in f && f.text === `h${i}`);
+      // Distinct times, so that `before` (strictly older) cuts between lines.
+      const at = Date.now();
+      while (Date.now() <= at) await new Promise((r) => setTimeout(r, 1));
+    }
+
+    const latest = await historyPage(ws, { room: 'lobby', limit: 3 });
+    assert.deepEqual(latest.texts, ['h8', 'h9', 'h10']);
+    assert.equal(latest.more, true);
+    for (const f of latest.lines) assert.ok((f.type === 'message' || f.type === 'action') && f.history === true && f.id === 0 && f.from === 'user1' && f.room === 'lobby', JSON.stringify(f));
+    const before = (f: ServerMessage | undefined): number => (f !== undefined && 'at' in f ? f.at : NaN);
+    const older = await historyPage(ws, { room: 'lobby', limit: 3, before: before(latest.lines[0]) });
+    assert.deepEqual(older.texts, ['h5', 'h6', 'h7']);
+    assert.equal(older.lines[0]!.type, 'action');
+    assert.equal(older.more, true);
+    // --history 8 keeps h3..h10: two are left, and nothing more.
+    const oldest = await historyPage(ws, { room: 'lobby', limit: 3, before: before(older.lines[0]) });
+    assert.deepEqual(oldest, { ...oldest, texts: ['h3', 'h4'], more: false });
+    assert.deepEqual((await historyPage(ws, { room: 'lobby', before: before(oldest.lines[0]) })).texts, []);
+    // Without `limit` 50, and never more than --history.
+    for (const limit of [undefined, 1000]) {
+      const all = await historyPage(ws, limit === undefined ? { room: 'lobby' } : { room: 'lobby', limit });
+      assert.deepEqual(all, { ...all, texts: ['h3', 'h4', 'h5', 'h6', 'h7', 'h8', 'h9', 'h10'], more: false });
+    }
+
+    // A room the user is not in is refused; an empty one answers with just the end.
+    ws.send({ type: 'history', room: 'dev' });
+    await ws.waitFor((f) => f.type === 'error' && f.code === 'not-in-room');
+    ws.send({ type: 'join', room: 'dev' });
+    await ws.waitFor((f) => f.type === 'joined' && f.room === 'dev');
+    assert.deepEqual(await historyPage(ws, { room: 'dev' }), { texts: [], lines: [], more: false });
+
+    // One answer stays within the outbox bounds (half of --queue-bytes): the newest lines that fit, and `more`.
+    text.send('/join big\n');
+    await text.waitFor('You are now in room big.\n');
+    for (let i = 0; i < 8; i++) text.send(`${i}${'z'.repeat(1999)}\n`);
+    text.send('/history 1\n');
+    await text.waitFor(/End of history\.\n/);
+    ws.send({ type: 'join', room: 'big' });
+    await ws.waitFor((f) => f.type === 'joined' && f.room === 'big');
+    const big = await historyPage(ws, { room: 'big' });
+    assert.ok(big.lines.length >= 1 && big.lines.length < 8, `${big.lines.length} lines of 2000 bytes in an 8 KiB answer`);
+    assert.equal(big.texts.at(-1)![0], '7', 'the newest lines are kept');
+    assert.equal(big.more, true);
+
+    // Garbage: a missing room, a `before` or `limit` that is not a sane number get bad-message and change nothing.
+    const errors = ws.frames.filter(of('error')).length;
+    const garbage = [{}, { room: 1 }, { room: 'lobby', before: 'x' }, { room: 'lobby', before: -1 }, { room: 'lobby', before: null }, { room: 'lobby', limit: 0 }, { room: 'lobby', limit: 1.5 }, { room: 'lobby', limit: '5' }, { room: 'lobby', limit: 1e300 }];
+    for (const g of garbage) ws.send({ type: 'history', ...g });
+    await ws.until(() => ws.frames.filter(of('error')).length === errors + garbage.length);
+    assert.deepEqual(new Set(ws.frames.filter(of('error')).slice(errors).map((f) => f.code)), new Set(['bad-message']));
+    assert.deepEqual((await historyPage(ws, { room: 'dev', limit: 5 })).texts, []);
+    assert.equal(ws.closeCode, undefined);
+    ws.close();
+    text.destroy();
+  } finally {
+    await server.stop();
+  }
+});
+

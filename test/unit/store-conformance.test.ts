@@ -50,6 +50,30 @@ for (const impl of IMPLEMENTATIONS) {
     });
   });
 
+  test(`${impl.name}: history before a time pages back through a room: the last n lines older than it, oldest first`, async () => {
+    await withStore(impl, async (store) => {
+      // Times 1001..1012, two lines sharing 1005, and another room in between.
+      for (let i = 1; i <= 4; i++) store.append(entry('lobby', i));
+      store.append({ ...entry('lobby', 5), text: 'same ms a' });
+      store.append(entry('dev', 99, 1_003));
+      store.append({ ...entry('lobby', 5), text: 'same ms b' });
+      const texts = async (n: number, before?: number): Promise<string[]> => (await store.history('lobby', n, before)).map((e) => e.text);
+      // At most --history (5) lines are kept: line 1 is gone.
+      assert.deepEqual(await texts(100), ['line 2', 'line 3', 'line 4', 'same ms a', 'same ms b']);
+      assert.deepEqual(await texts(2, 1_005), ['line 3', 'line 4'], 'strictly older than before');
+      assert.deepEqual(await texts(100, 1_005), ['line 2', 'line 3', 'line 4']);
+      assert.deepEqual(await texts(100, 1_006), ['line 2', 'line 3', 'line 4', 'same ms a', 'same ms b']);
+      assert.deepEqual(await texts(100, 1_002), [], 'nothing older is kept');
+      assert.deepEqual(await texts(0, 1_006), []);
+      assert.deepEqual(await store.history('dev', 10, 1_003), []);
+      assert.deepEqual((await store.history('dev', 10, 1_004)).map((e) => e.text), ['line 99']);
+      assert.deepEqual(await store.history('nowhere', 10, 5_000), []);
+      // What was just appended is seen by a paged read too.
+      store.append(entry('lobby', 6));
+      assert.deepEqual(await texts(1, 2_000), ['line 6']);
+    });
+  });
+
   test(`${impl.name}: offline messages are kept per recipient up to the limit, taken oldest first, once`, async () => {
     await withStore(impl, async (store) => {
       for (let i = 0; i < 4; i++) assert.equal(await store.storeOffline({ to: 'bob', from: 'amy', text: `m${i}`, at: 10 + i }), i < 3 ? 'stored' : 'full');

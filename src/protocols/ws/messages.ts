@@ -39,12 +39,21 @@ export type ClientMessage =
    * `room` being the room the page shows. Answers come back as `notice` frames.
    */
   | { readonly type: 'command'; readonly room: string; readonly line: string }
+  /**
+   * Ask for a room's stored lines (a room the user is in): the last `limit` (default 50, at most the
+   * server's --history) older than `before` (ms since the epoch; the latest without it). Answered
+   * by `message`/`action`/`topic` frames with `history: true`, oldest first, then `history-end`.
+   */
+  | { readonly type: 'history'; readonly room: string; readonly before?: number; readonly limit?: number }
   /** Ask for a `presence` snapshot (sent once by itself after login). */
   | { readonly type: 'presence' }
   /** Ask for the user's own flow-control figures (a `stats` frame answers). */
   | { readonly type: 'stats' };
 
 export type ClientMessageType = ClientMessage['type'];
+
+/** Lines a `history` request without `limit` asks for. */
+export const HISTORY_PAGE = 50;
 
 // --- server to client ---
 
@@ -90,7 +99,7 @@ export type ServerMessage =
   | { readonly type: 'welcome'; readonly user: string; readonly admin: boolean; readonly rooms: readonly string[] }
   /** Login refused; the server closes the connection after this frame. */
   | { readonly type: 'login-failed'; readonly reason: LoginRefusal; readonly text: string; readonly retryAfterS?: number }
-  /** `history: true`: replayed from the room's history (/history, --replay-on-join); `id` is then 0. */
+  /** `history: true`: replayed from the room's history (`history`, /history, --replay-on-join); `id` is then 0. */
   | { readonly type: 'message'; readonly id: number; readonly at: number; readonly from: string; readonly room: string; readonly text: string; readonly history?: true }
   | { readonly type: 'action'; readonly id: number; readonly at: number; readonly from: string; readonly room: string; readonly text: string; readonly history?: true }
   /** `offline: true`: kept while you were offline, delivered after your login; `id` is then 0. */
@@ -100,6 +109,11 @@ export type ServerMessage =
   /** Someone left a room you are in, or the chat (`logout`: one frame, whatever rooms you shared). */
   | { readonly type: 'left'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
   | { readonly type: 'topic'; readonly at: number; readonly by: string; readonly room: string; readonly text: string; readonly history?: true }
+  /**
+   * The end of the answer to a `history` request (after its lines). `more`: older lines are stored
+   * (ask again with `before` = the oldest line's `at`).
+   */
+  | { readonly type: 'history-end'; readonly room: string; readonly more: boolean }
   /** Everyone online and every room; the page keeps it current with joined/left frames. */
   | { readonly type: 'presence'; readonly users: readonly PresenceUser[]; readonly rooms: readonly RoomInfo[]; readonly truncated: boolean }
   /** The user's own flow state (/stats): queue, window, delay, counts. */

@@ -1,7 +1,7 @@
 import * as actions from '../../core/actions.js';
 import type { CloseCode } from '../../core/close-reasons.js';
 import { runCommand } from '../../core/commands/commands.js';
-import { keepForLater, offlineText } from '../../core/history.js';
+import { keepForLater, newestThatFit, offlineText } from '../../core/history.js';
 import type { ChatContext } from '../../core/context.js';
 import { admit, type LoginOutcome } from '../../core/login.js';
 import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
@@ -9,7 +9,7 @@ import { nameProblem } from '../../core/names.js';
 import { CoreSession, SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Transport } from '../../core/transport.js';
 import { closeFrame, frame, FrameDecoder, OP, type FrameSink } from './frame-codec.js';
-import { WS_CLOSE, WS_PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type LoginRefusal, type ServerMessage } from './messages.js';
+import { HISTORY_PAGE, WS_CLOSE, WS_PROTOCOL_VERSION, type ClientMessage, type ErrorCode, type LoginRefusal, type ServerMessage } from './messages.js';
 import { parseClientMessage } from './parse.js';
 import { wsFrame, wsRenderer } from './render.js';
 
@@ -236,6 +236,8 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
         return;
       case 'command':
         return this.command(m, msg.room, msg.line);
+      case 'history':
+        return this.history(m, msg.room, msg.limit ?? HISTORY_PAGE, msg.before);
       case 'presence':
         if (m.readyForCommand()) this.presence(m);
         return;
@@ -305,6 +307,26 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
     if (result === 'not-in-room') return this.error('not-in-room', `You are not in room ${rawRoom.slice(0, 32)}.`);
     const room = rawRoom.startsWith('#') ? rawRoom.slice(1) : rawRoom;
     this.reply(m, { type: 'left', at: this.ctx.hub.now(), user: m.name, room, how: 'part' });
+  }
+
+  /**
+   * A page of a room's stored lines: `history: true` frames, oldest first, then `history-end`, as
+   * one reply within the outbox bounds (the newest that fit; `more` then says older ones remain).
+   * Input waits for the store, so the answer keeps its place among the user's requests.
+   */
+  private history(m: ChatMember, room: string, limit: number, before: number | undefined): void {
+    if (!m.readyForCommand()) return;
+    if (!m.rooms.has(room)) return this.error('not-in-room', `You are not in room ${room.slice(0, 32)}.`);
+    const n = Math.min(limit, this.ctx.store.limits.history);
+    this.core.wait(
+      this.ctx.store.history(room, n + 1, before).then((entries) => {
+        if (!m.active) return;
+        // One more than asked for says whether older lines remain.
+        const parts = newestThatFit(m, entries.slice(Math.max(0, entries.length - n)), wsFrame({ type: 'history-end', room, more: false }).length);
+        parts.push(wsFrame({ type: 'history-end', room, more: entries.length > parts.length }));
+        m.reply(Buffer.concat(parts));
+      }),
+    );
   }
 
   private presence(m: ChatMember): void {
