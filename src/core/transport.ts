@@ -54,8 +54,11 @@ export interface UpgradeRequest {
 }
 
 export type HandshakeAnswer =
-  /** Accept: write `response` (101), then the socket belongs to the protocol's session. */
-  | { readonly kind: 'accept'; readonly response: Buffer }
+  /**
+   * Accept: write `response` (101), then the socket belongs to the protocol's session, or to
+   * `protocol`'s when the handshake chose another one (a WebSocket subprotocol).
+   */
+  | { readonly kind: 'accept'; readonly response: Buffer; readonly protocol?: Protocol }
   /** Refuse: write `response` (an HTTP error) and close; `why` is for the log. */
   | { readonly kind: 'refuse'; readonly response: Buffer; readonly why: string };
 

@@ -112,7 +112,7 @@ export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws
       return;
     }
     socket.removeListener('error', ignore);
-    listeners.accept(socket, secure, ws, { prelude: answer.response, head });
+    listeners.accept(socket, secure, answer.protocol ?? ws, { prelude: answer.response, head });
   });
   if (secure) {
     server.on('tlsClientError', (err: Error, socket: Socket) => {

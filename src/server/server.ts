@@ -128,10 +128,20 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     await listeners.shutdown();
     await store.close();
   }
+  const irc = ircProtocol(ctx, {
+    serverName: config.serverName,
+    network: 'chatd',
+    version: `chatd-${VERSION}`,
+    createdAt: new Date().toUTCString(),
+    loginTimeoutMs: config.loginTimeoutMs,
+    pingIntervalMs: DEFAULTS.ircPingIntervalMs,
+    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
+  });
   const ws = wsProtocol(
     ctx,
     { maxPayload: DEFAULTS.wsMaxPayload, loginTimeoutMs: config.loginTimeoutMs, pingIntervalMs: DEFAULTS.wsPingIntervalMs, presenceMax: DEFAULTS.wsPresenceMax, serverName: 'chatd', version: VERSION },
     config.httpOrigins,
+    irc,
   );
   /**
    * Starts an optional listener (web, IRC). A busy port that was not chosen explicitly is a warning
@@ -153,15 +163,6 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const webHost = config.httpHost ?? config.host;
   const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
   const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
-  const irc = ircProtocol(ctx, {
-    serverName: config.serverName,
-    network: 'chatd',
-    version: `chatd-${VERSION}`,
-    createdAt: new Date().toUTCString(),
-    loginTimeoutMs: config.loginTimeoutMs,
-    pingIntervalMs: DEFAULTS.ircPingIntervalMs,
-    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
-  });
   const ircHost = config.ircHost ?? config.host;
   const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
   const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, (p) =>

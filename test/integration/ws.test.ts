@@ -6,6 +6,8 @@ import { once } from 'node:events';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 import { WsTestClient } from '../helpers/ws-client.js';
+import { waitUntil } from '../helpers/wait.js';
+import WebSocket from 'ws';
 import type { ServerMessage } from '../../src/protocols/ws/messages.js';
 
 // The browser protocol over a real WebSocket client (the `ws` package), side by side with
@@ -310,3 +312,29 @@ test('history request: stored lines oldest first as history frames, paged back b
   }
 });
 
+
+test('IRC over WebSocket (text.ircv3.net): a web IRC client registers, joins #lobby and chats with a text user', async () => {
+  const { server, web } = await webServer();
+  try {
+    const text = await TestClient.login(server.port, 'user1');
+    const irc = new WebSocket(`ws://127.0.0.1:${web}/ws`, ['text.ircv3.net']);
+    const frames: string[] = [];
+    irc.on('message', (d) => frames.push(d.toString()));
+    await once(irc, 'open');
+    assert.equal(irc.protocol, 'text.ircv3.net');
+    const waitFrame = (re: RegExp) => waitUntil(() => frames.some((f) => re.test(f)), () => `no frame ${re}; got ${JSON.stringify(frames)}`);
+    for (const line of ['PASS user3p', 'NICK user3', 'USER user3 0 * :web user']) irc.send(line);
+    await waitFrame(/^:\S+ 001 user3 /);
+    await waitFrame(/^:user3!\S+ JOIN #lobby$/);
+    assert.ok(frames.every((f) => !f.includes('\r') && !f.includes('\n')), 'one line per frame, without CRLF');
+    text.send('hi irc\n');
+    await waitFrame(/^:user1!\S+ PRIVMSG #lobby :hi irc$/);
+    irc.send('PRIVMSG #lobby :hello from a web IRC client');
+    await text.waitFor('user3: hello from a web IRC client\n');
+    irc.send('QUIT :bye');
+    await text.waitFor('user3 left the chat.\n');
+    text.destroy();
+  } finally {
+    await server.stop();
+  }
+});

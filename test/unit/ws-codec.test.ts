@@ -20,7 +20,7 @@ function recorder(): FrameSink & { events: string[] } {
   return {
     events,
     text: (m) => events.push(`text:${m}`),
-    binary: (n) => events.push(`binary:${n}`),
+    binary: (p) => events.push(`binary:${p.length}`),
     ping: (p) => events.push(`ping:${p.toString()}`),
     pong: (p) => events.push(`pong:${p.toString()}`),
     close: (code, reason) => events.push(`close:${code}:${reason}`),

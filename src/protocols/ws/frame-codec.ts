@@ -20,8 +20,8 @@ export const OP = { continuation: 0x0, text: 0x1, binary: 0x2, close: 0x8, ping:
 export interface FrameSink {
   /** One complete text message. */
   text(message: string): void;
-  /** One complete binary message (this protocol has none; the session answers with an error). */
-  binary(size: number): void;
+  /** One complete binary message (the JSON protocol has none and answers with an error; IRC over WebSocket may use them). */
+  binary(payload: Buffer): void;
   ping(payload: Buffer): void;
   pong(payload: Buffer): void;
   /** The client's close frame: its code (1005 when it gave none) and reason. */
@@ -158,7 +158,7 @@ export class FrameDecoder {
     this.parts = [];
     this.partsLength = 0;
     this.messageOp = 0;
-    if (messageOp === OP.binary) return this.sink.binary(whole.length);
+    if (messageOp === OP.binary) return this.sink.binary(whole);
     let text: string;
     try {
       text = utf8.decode(whole);

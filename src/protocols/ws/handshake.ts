@@ -11,7 +11,7 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
  * header must name this server itself (same scheme, host and port as the request's Host) or one of
  * `allowedOrigins`. Clients that send no Origin are not browsers and are let through.
  */
-export function handshake(req: UpgradeRequest, allowedOrigins: readonly string[]): HandshakeAnswer {
+export function handshake(req: UpgradeRequest, allowedOrigins: readonly string[], subprotocol?: string): HandshakeAnswer {
   const h = req.headers;
   if (req.method !== 'GET') return refuse(405, 'Method Not Allowed', 'not a GET');
   if (!/(^|,)\s*websocket\s*(,|$)/i.test(header(h, 'upgrade'))) return refuse(426, 'Upgrade Required', 'no Upgrade: websocket');
@@ -26,8 +26,16 @@ export function handshake(req: UpgradeRequest, allowedOrigins: readonly string[]
   const accept = createHash('sha1').update(key + GUID).digest('base64');
   return {
     kind: 'accept',
-    response: Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`),
+    response: Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n${subprotocol === undefined ? '' : `Sec-WebSocket-Protocol: ${subprotocol}\r\n`}\r\n`),
   };
+}
+
+/** The subprotocols a client offers (Sec-WebSocket-Protocol), in its order of preference. */
+export function offeredSubprotocols(req: UpgradeRequest): string[] {
+  return header(req.headers, 'sec-websocket-protocol')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
 }
 
 /** Same origin as the request (scheme + Host), or listed. Compared case-insensitively, as origins are. */
