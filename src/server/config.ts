@@ -32,6 +32,8 @@ export interface ServerConfig {
   maxClients: number;
   maxPerIp: number;
   announceLimit: number;
+  /** Most rooms one user may be in at once (IRC's CHANLIMIT). */
+  maxRoomsPerUser: number;
   noticeDelayMs: number;
   authFailures: number;
   authWindowMs: number;
@@ -120,6 +122,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxClients', flag: 'max-clients', arg: 'N', help: 'most simultaneous connections', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxClients) },
   { key: 'maxPerIp', flag: 'max-per-ip', arg: 'N', help: 'most simultaneous connections from one IP address', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxPerIp) },
   { key: 'announceLimit', flag: 'announce-limit', arg: 'N', help: 'send join/leave notices only in rooms of at most N members (0 = always)', kind: { type: 'int', min: 0, max: 10_000_000 }, shown: String(DEFAULTS.announceLimit) },
+  { key: 'maxRoomsPerUser', flag: 'max-rooms-per-user', arg: 'N', help: 'most rooms one user may be in at once (IRC and the web client; IRC\'s CHANLIMIT)', kind: { type: 'int', min: 1, max: 10_000 }, shown: String(DEFAULTS.maxRoomsPerUser) },
   { key: 'noticeDelayMs', flag: 'notice-delay', arg: 'MS', help: 'hold join/leave notices this long and send them as one chunk (0 = at once)', kind: { type: 'int', min: 0, max: 10_000 }, shown: String(DEFAULTS.noticeDelayMs) },
   { key: 'idleTimeoutMs', flag: 'idle-timeout', arg: 'SECONDS', help: 'close sessions with no input for this long (0 = never)', kind: { type: 'int', min: 0, max: 86_400 * 7, scale: S }, shown: 'off' },
   { key: 'tlsPort', flag: 'tls-port', arg: 'N', help: 'also listen for TLS on this port (needs --tls-cert and --tls-key)', kind: { type: 'int', min: 0, max: 65535 } },
@@ -183,6 +186,7 @@ export function defaultConfig(): ServerConfig {
     maxClients: DEFAULTS.maxClients,
     maxPerIp: DEFAULTS.maxPerIp,
     announceLimit: DEFAULTS.announceLimit,
+    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
     noticeDelayMs: DEFAULTS.noticeDelayMs,
     authFailures: DEFAULTS.authFailuresPerWindow,
     authWindowMs: DEFAULTS.authThrottleWindowMs,

@@ -80,7 +80,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const counters = new Counters();
   const store = await openStore(config, log);
   const ctx: ChatContext = {
-    hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs }),
+    hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs, maxRoomsPerMember: config.maxRoomsPerUser }),
     accounts: accounts ?? (await loadAccounts(config, log)),
     claims: new LocalClaims(),
     verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }),
@@ -160,7 +160,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     createdAt: new Date().toUTCString(),
     loginTimeoutMs: config.loginTimeoutMs,
     pingIntervalMs: DEFAULTS.ircPingIntervalMs,
-    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
+    maxRoomsPerUser: config.maxRoomsPerUser,
   });
   const ircHost = config.ircHost ?? config.host;
   const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
