@@ -2,7 +2,7 @@ import type { CloseCode } from './close-reasons.js';
 import type { JoinResult, MoveResult, Topic } from './hub.js';
 import { DEFAULTS } from './limits.js';
 import type { ChatMember } from './member.js';
-import { nameProblem } from './names.js';
+import { nameKey, nameProblem } from './names.js';
 import { cleanText } from './sanitize.js';
 import { remember, replay } from './history.js';
 
@@ -58,8 +58,9 @@ export function whisper(m: ChatMember, to: string, raw: string): WhisperResult {
   const text = cleanText(raw);
   if (text === '' || to === '') return 'empty';
   counted(m);
-  if (m.ctx.hub.whisper(m, to, text) === undefined) return 'offline';
-  m.ctx.log.message('PRIVATE', `${m.name} -> ${to}`, { user: m.name, to });
+  const event = m.ctx.hub.whisper(m, to, text);
+  if (event?.kind !== 'private') return 'offline';
+  m.ctx.log.message('PRIVATE', `${m.name} -> ${event.to}`, { user: m.name, to: event.to });
   return 'sent';
 }
 
@@ -110,7 +111,7 @@ export function topic(m: ChatMember, room: string): Topic | undefined {
 /** Disconnects another user, on whatever protocol they are. Admins only. */
 export function kick(m: ChatMember, target: string): 'kicked' | 'not-admin' | 'self' | 'offline' {
   if (!m.admin) return 'not-admin';
-  if (target === m.name) return 'self';
+  if (nameKey(target) === nameKey(m.name)) return 'self';
   const victim = m.ctx.hub.get(target);
   if (victim === undefined) return 'offline';
   m.ctx.log.event('KICK', `${victim.name} by ${m.name}`, { user: victim.name, by: m.name });

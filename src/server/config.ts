@@ -98,7 +98,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', arg: 'ADDR', help: 'address to listen on', kind: { type: 'string' }, shown: DEFAULTS.host },
   { key: 'port', flag: 'port', arg: 'N', help: 'TCP port (0 = any free port)', kind: { type: 'int', min: 0, max: 65535 }, shown: String(DEFAULTS.port) },
   { key: 'users', flag: 'users', arg: 'FILE', help: 'accounts file with scrypt hashes (see `chat-server users --help`)', kind: { type: 'string' } },
-  { key: 'auth', flag: 'auth', arg: 'MODE', help: 'builtin (the seed\'s demo accounts), file (--users) or open (any name, any password)', kind: { type: 'enum', values: ['builtin', 'file', 'open'] }, shown: 'builtin, or file with --users' },
+  { key: 'auth', flag: 'auth', arg: 'MODE', help: 'builtin (the seed\'s demo accounts), file (--users) or open (any name, any password; with --users, names in the file need their password and others are guests)', kind: { type: 'enum', values: ['builtin', 'file', 'open'] }, shown: 'builtin, or file with --users' },
   { key: 'maxLine', flag: 'max-line', arg: 'BYTES', help: 'longest accepted input line', kind: { type: 'int', min: 16, max: 1 << 20 }, shown: String(DEFAULTS.maxLine) },
   { key: 'legacyQuietMs', flag: 'legacy-quiet', arg: 'MS', help: 'quiet time after an unterminated username before using seed-client (chunk) framing', kind: { type: 'int', min: 1, max: 10_000 }, shown: String(DEFAULTS.legacyQuietMs) },
   { key: 'queueSize', flag: 'queue-size', arg: 'N', help: 'per-client outgoing queue, in messages', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.queueSize) },
@@ -336,6 +336,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   if (cfg.users !== undefined && !cli.some(([s]) => s.key === 'auth') && env['CHAT_AUTH'] === undefined && cfg.auth === 'builtin') cfg.auth = 'file';
   if (cfg.auth === 'file' && cfg.users === undefined) throw new ConfigError('--auth file needs --users FILE');
+  // --auth open with --users is mixed mode (names in the file need their password, others are guests).
+  if (cfg.auth === 'builtin' && cfg.users !== undefined) throw new ConfigError('--users FILE needs --auth file or --auth open (builtin uses the demo accounts)');
   if (cfg.tlsPort !== undefined && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
   if (cfg.httpsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--https-port needs --tls-cert and --tls-key');
   if (cfg.ircTlsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--irc-tls-port needs --tls-cert and --tls-key');

@@ -1,5 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addUser } from '../../src/core/users-file.js';
 import { TestClient } from '../helpers/client.js';
 import { rawIrc, withIrc } from '../helpers/irc-client.js';
 
@@ -26,3 +30,82 @@ test('--max-rooms-per-user: advertised as CHANLIMIT, a join beyond it gets 405',
     assert.match(await ask(c, 'JOIN #b', / 366 user1 #b /), /JOIN #b\r\n/);
     c.destroy();
   }));
+
+test('names and rooms are case-insensitive on every protocol: PRIVMSG USER1 reaches user1, #Dev is #dev, User2 is a duplicate of user2', () =>
+  withIrc([], async (server, irc) => {
+    // The account name is what the user becomes, whatever case was typed.
+    const text = await TestClient.connect(server.port);
+    await text.waitFor('Enter username: ');
+    text.send('USER1\nuser1p\n');
+    await text.waitFor("Welcome user1! Type 'exit' to leave.\n");
+    const c = await rawIrc(irc, 'User2', 'user2p');
+    assert.match(c.text, /:irc\.test 001 user2 :/);
+    c.send('PRIVMSG USER1 :psst\r\n');
+    await text.waitFor('[PRIVATE] user2: psst\n');
+    await server.waitForLog(/^\[PRIVATE\] user2 -> user1$/);
+    text.send('@USER2 back\n');
+    await c.waitFor(':user1!user1@irc.test PRIVMSG user2 back\r\n');
+    assert.match(await ask(c, 'JOIN #Dev', / 366 user2 #Dev /), /:user2!user2@irc\.test JOIN #Dev\r\n/);
+    text.send('/join DEV\n');
+    await text.waitFor('You are now in room Dev.\n');
+    await c.waitFor(':user1!user1@irc.test JOIN #Dev\r\n');
+    c.send('PRIVMSG #dEv :same room\r\n');
+    await text.waitFor('user2: same room\n');
+    assert.match(await ask(c, 'NAMES #DEV', / 366 /), / 353 user2 = #Dev :(user2 user1|user1 user2)\r\n/);
+    assert.match(await ask(c, 'WHOIS USER1', / 318 /), / 311 user2 user1 user1 irc\.test \* :user1\r\n/);
+    assert.match(await ask(c, 'ISON USER1 nobody', / 303 /), / 303 user2 :user1\r\n/);
+    assert.match(await ask(c, 'MODE USER2', / 221 /), / 221 user2 \+i\r\n/);
+    // CASEMAPPING=ascii: a look-alike outside ASCII is another (unknown) name, not user1.
+    assert.match(await ask(c, 'PRIVMSG \u212Aser1 :x', / 401 /), / 401 user2 \S+ :No such nick\/channel\r\n/);
+    assert.match(await ask(c, 'PART #DEV', /PART/), /:user2!user2@irc\.test PART #Dev\r\n/);
+    // One session per name, whatever the case, on every protocol.
+    const dup = await TestClient.connect(server.port);
+    dup.send('User2\nuser2p\n');
+    await dup.waitFor('Username already logged in. Connection closed.\n');
+    const dupIrc = await TestClient.connect(irc);
+    dupIrc.send('NICK USER1\r\n');
+    await dupIrc.waitFor(':irc.test 433 * USER1 :Nickname is already in use\r\n');
+    dupIrc.send('PASS uSeR1:user1p\r\nNICK other\r\nUSER u 0 * :u\r\n');
+    await dupIrc.waitFor(':irc.test 433 other uSeR1 :Nickname is already in use\r\n');
+    await server.waitForLog(/^\[DUPLICATE LOGIN\] user1$/);
+    for (const x of [text, c, dup, dupIrc]) x.destroy();
+  }));
+
+test('--auth open with --users: names in the file need their password (any case), other names are guests on every protocol, without offline messages', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'chatd-guests-'));
+  try {
+    const users = join(dir, 'users.txt');
+    await addUser(users, 'alice', 'secret', false);
+    await withIrc(['--auth', 'open', '--users', users, '--data-dir', join(dir, 'data')], async (server, irc) => {
+      await server.waitForLog(/^Accounts: accounts from .* \(1 user\); any other valid name is a guest/);
+      // A registered name: the wrong password, or none, is refused on both protocols, in any case.
+      const wrong = await TestClient.connect(server.port);
+      wrong.send('ALICE\nguess\n');
+      await wrong.waitFor(/Invalid|incorrect/i);
+      const none = await TestClient.connect(irc);
+      none.send('NICK Alice\r\nUSER a 0 * :a\r\n');
+      await none.waitFor(':irc.test 464 Alice :Password incorrect\r\n');
+      await none.waitClosed();
+      // Guests: any other valid name, any password or none.
+      const guest = await TestClient.login(server.port, 'bob', 'whatever');
+      const ircGuest = await TestClient.connect(irc);
+      ircGuest.send('NICK carol\r\nUSER c 0 * :c\r\n');
+      await ircGuest.waitFor(' 366 carol #lobby :End of /NAMES list\r\n');
+      // Garbage names are still refused.
+      const bad = await TestClient.connect(irc);
+      assert.match(await ask(bad, 'NICK \u0000\u00ff', / 432 /), / 432 \* \S+ :Erroneous nickname\r\n/);
+      bad.destroy();
+      // Offline messages: kept for the account (filed under its own spelling), not for a guest.
+      guest.send('@ALICE see you later\n');
+      await guest.waitFor('User ALICE is offline; the message will be delivered when they log in.\n');
+      assert.match(await ask(ircGuest, 'PRIVMSG dave :hi', / 401 /), / 401 carol dave :No such nick\/channel\r\n/);
+      // The registered user with their password, in another case: they become `alice` and get it.
+      const alice = await rawIrc(irc, 'ALICE', 'secret');
+      assert.match(alice.text, /:irc\.test 001 alice :/);
+      await alice.waitFor(/:bob!bob@irc\.test PRIVMSG alice :\[OFFLINE [^\]]+\] see you later\r\n/);
+      for (const c of [wrong, guest, ircGuest, alice]) c.destroy();
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

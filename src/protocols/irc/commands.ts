@@ -124,9 +124,14 @@ function join(s: IrcSession, p: readonly string[], m: ChatMember): void {
 function part(s: IrcSession, p: readonly string[], m: ChatMember): void {
   for (const target of p[0]!.split(',')) {
     const room = roomOf(target);
-    if (room === null || s.ctx.hub.createdAt(room) === undefined) s.num('403', target, 'No such channel');
-    else if (actions.part(m, room) === 'not-in-room') s.num('442', target, "You're not on that channel");
-    else s.raw(s.renderer.line(s.ctx.hub.now(), s.renderer.source(m.name), 'PART', [channel(room)]));
+    // The room as spelt while it exists (names and rooms are case-insensitive: #Dev is #dev).
+    if (room === null || s.ctx.hub.createdAt(room) === undefined) {
+      s.num('403', target, 'No such channel');
+      continue;
+    }
+    const shown = s.ctx.hub.spelling(room);
+    if (actions.part(m, room) === 'not-in-room') s.num('442', target, "You're not on that channel");
+    else s.raw(s.renderer.line(s.ctx.hub.now(), s.renderer.source(m.name), 'PART', [channel(shown)]));
   }
 }
 
@@ -155,7 +160,7 @@ function talk(s: IrcSession, p: readonly string[], m: ChatMember, command: 'PRIV
       const result = ctcp !== undefined ? actions.act(m, room, ctcp.body) : actions.say(m, room, p[1]);
       if (result === 'empty') error('412', 'No text to send');
       else if (result === 'not-in-room') error(s.ctx.hub.createdAt(room) === undefined ? '403' : '404', target, s.ctx.hub.createdAt(room) === undefined ? 'No such channel' : 'Cannot send to channel');
-      else echo(s, m, ctcp !== undefined ? { kind: 'action', room, text: ctcp.body } : { kind: 'message', room, text: p[1] });
+      else echo(s, m, ctcp !== undefined ? { kind: 'action', room: s.ctx.hub.spelling(room), text: ctcp.body } : { kind: 'message', room: s.ctx.hub.spelling(room), text: p[1] });
       continue;
     }
     // The core has no private action: it goes as `* nick waves`, which reads the same on every protocol.
@@ -168,7 +173,7 @@ function talk(s: IrcSession, p: readonly string[], m: ChatMember, command: 'PRIV
     } else {
       const away = s.ctx.hub.get(target)?.away;
       if (away !== undefined) error('301', target, away);
-      echo(s, m, { kind: 'private', to: target, text });
+      echo(s, m, { kind: 'private', to: s.ctx.hub.get(target)?.name ?? target, text });
     }
   }
 }

@@ -1,4 +1,4 @@
-import { nameProblem } from '../../core/names.js';
+import { nameKey, nameProblem } from '../../core/names.js';
 import { CAPS, type Cap, type IrcSession } from './session.js';
 
 /**
@@ -56,7 +56,7 @@ export function nick(s: IrcSession, p: readonly string[]): void {
   const wanted = p[0] ?? '';
   if (wanted === '') return s.num('431', 'No nickname given');
   if (s.member !== undefined) {
-    if (wanted !== s.member.name) s.num('432', wanted, 'Nick changes are not supported: your nick is your account name');
+    if (nameKey(wanted) !== nameKey(s.member.name)) s.num('432', wanted, 'Nick changes are not supported: your nick is your account name');
     return;
   }
   if (nameProblem(wanted) !== null) return s.num('432', wanted, 'Erroneous nickname');
