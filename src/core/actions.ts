@@ -104,6 +104,18 @@ export function setTopic(m: ChatMember, room: string, raw: string): 'set' | 'not
   return 'set';
 }
 
+/**
+ * Sets (`raw` not empty) or clears the user's away status, cut to DEFAULTS.topicMaxLength
+ * characters, and tells their neighbours once each (IRC's away-notify; the text protocol shows nothing).
+ */
+export function setAway(m: ChatMember, raw: string): 'away' | 'back' {
+  const text = cleanText(raw).slice(0, DEFAULTS.topicMaxLength);
+  const was = m.away;
+  m.away = text === '' ? undefined : text;
+  if (m.away !== was) m.ctx.hub.away(m, text);
+  return m.away === undefined ? 'back' : 'away';
+}
+
 export function topic(m: ChatMember, room: string): Topic | undefined {
   return m.ctx.hub.topic(room);
 }
@@ -132,9 +144,14 @@ export function slow(m: ChatMember, ms: number | 'off'): number | undefined {
   return value;
 }
 
-/** Ends the session at the user's request. */
-export function quit(m: ChatMember, code: CloseCode = 'CLIENT_EXIT'): void {
-  m.quit(code);
+/**
+ * Ends the session at the user's request. `reason`: their parting words (sanitised, cut to
+ * DEFAULTS.quitReasonMaxLength characters), shown to their neighbours where a protocol has a place
+ * for them (IRC's QUIT); `farewell`: the closing line the user gets.
+ */
+export function quit(m: ChatMember, code: CloseCode = 'CLIENT_EXIT', reason = '', farewell?: string): void {
+  const words = cleanText(reason).slice(0, DEFAULTS.quitReasonMaxLength);
+  m.quit(code, farewell, words === '' ? undefined : words);
 }
 
 /** One page of a long list: `items` of `total`, page `page` (1-based) of `pages`. */

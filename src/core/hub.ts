@@ -127,8 +127,11 @@ export class Hub<M extends Member = Member> {
     return true;
   }
 
-  /** Removes a member (any reason) from presence and every room, announcing one leave per neighbour unless told not to. Idempotent. */
-  remove(member: M, announce = true): void {
+  /**
+   * Removes a member (any cause) from presence and every room, announcing one leave per neighbour
+   * unless told not to; `reason` is the user's own parting words (IRC's QUIT :reason). Idempotent.
+   */
+  remove(member: M, announce = true, reason?: string): void {
     const key = nameKey(member.name);
     if (this.users.get(key) !== member) return;
     this.users.delete(key);
@@ -136,19 +139,13 @@ export class Hub<M extends Member = Member> {
     if (rooms.length === 1) {
       const room = rooms[0]!;
       this.exit(member, room);
-      if (announce) this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'logout' }, member);
+      if (announce) this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'logout', reason }, member);
       return;
     }
     // In several rooms: the neighbours first get what is held for those rooms, then one leave each.
-    const neighbours = new Set<M>();
-    for (const room of rooms) {
-      this.sendHeld(room);
-      const set = this.rooms.get(room);
-      if (announce && set !== undefined && this.announced(set.size)) for (const m of set) neighbours.add(m);
-      this.exit(member, room);
-    }
-    neighbours.delete(member);
-    if (neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout' });
+    const neighbours = this.neighbours(member);
+    for (const room of rooms) this.exit(member, room);
+    if (announce && neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout', reason });
   }
 
   /** Enters `room` (created on first use), announcing it there. */
@@ -201,6 +198,16 @@ export class Hub<M extends Member = Member> {
     for (const room of target.rooms) this.sendHeld(room);
     const event: ChatEvent = { kind: 'private', stamp: this.stamp(), from: from.name, to: target.name, text };
     this.deliver(target, target.renderer.render(event));
+    return event;
+  }
+
+  /**
+   * `member` set (`text`) or cleared ('') their away status: one event to each neighbour, however
+   * many rooms they share, after the held notices of those rooms.
+   */
+  away(member: M, text: string): ChatEvent {
+    const event: ChatEvent = { kind: 'away', stamp: this.stamp(), user: member.name, text };
+    this.toAll(this.neighbours(member), event);
     return event;
   }
 
@@ -303,6 +310,21 @@ export class Hub<M extends Member = Member> {
     }
   }
 
+  /**
+   * Everyone sharing a room with `member` (not themselves), once each, in the rooms that announce
+   * (at most --announce-limit members); the held notices of those rooms are sent first.
+   */
+  private neighbours(member: M): ReadonlySet<M> {
+    const found = new Set<M>();
+    for (const room of member.rooms) {
+      this.sendHeld(room);
+      const set = this.rooms.get(room);
+      if (set !== undefined && this.announced(set.size)) for (const m of set) found.add(m);
+    }
+    found.delete(member);
+    return found;
+  }
+
   private announced(size: number): boolean {
     return this.opts.announceLimit === 0 || size <= this.opts.announceLimit;
   }
@@ -342,6 +364,8 @@ export class Hub<M extends Member = Member> {
 
   /** Pushes `bytes` (holding `notices` events) to one member; deliveries count events, not chunks. */
   private deliver(m: M, bytes: Buffer, notices = 1): void {
+    // An empty render: this protocol shows nothing for the event (see Renderer).
+    if (bytes.length === 0) return;
     if (m.outbox.push(bytes)) this.deliveries += notices;
   }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { addUser } from '../../src/core/users-file.js';
 import { TestClient } from '../helpers/client.js';
 import { rawIrc, withIrc } from '../helpers/irc-client.js';
+import { WsTestClient } from '../helpers/ws-client.js';
 
 // What the first IRC slice left: --max-rooms-per-user, away-notify, case-insensitive names and
 // rooms, guests beside a users file, QUIT reasons, KICK and INVITE; over real sockets.
@@ -109,3 +110,76 @@ test('--auth open with --users: names in the file need their password (any case)
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('away-notify: AWAY set and cleared reaches IRC neighbours that asked (once each), a WebSocket away frame, and nothing on the text protocol', () =>
+  withIrc(['--http-port', '0'], async (server, irc) => {
+    const web = Number(/:(\d+)\/$/.exec(await server.waitForLog(/^Web client on http:\/\/127\.0\.0\.1:\d+\/$/))![1]);
+    const notified = await rawIrc(irc, 'user1', 'user1p', ['away-notify', 'server-time']);
+    assert.match(notified.text, /CAP \* ACK :?away-notify server-time\r\n/);
+    const plain = await rawIrc(irc, 'user2');
+    const text = await TestClient.login(server.port, 'user3');
+    const browser = await WsTestClient.login(web, 'user4');
+    // Two shared rooms, one AWAY line.
+    await ask(notified, 'JOIN #dev', / 366 user1 #dev /);
+    await ask(plain, 'JOIN #dev', / 366 user2 #dev /);
+    await notified.waitFor(/:user2!user2@irc\.test JOIN #dev\r\n/);
+    const from = notified.text.length;
+    assert.match(await ask(plain, 'AWAY :gone to lunch', / 306 /), / 306 user2 :You have been marked as being away\r\n/);
+    await notified.waitFor(/@time=\S+ :user2!user2@irc\.test AWAY :gone to lunch\r\n/, 10_000, from);
+    const status = await browser.waitFor((f) => f.type === 'away');
+    assert.deepEqual({ ...status, at: 0 }, { type: 'away', at: 0, user: 'user2', text: 'gone to lunch' });
+    // Garbage in the reason: controls stripped, no second line, still one AWAY.
+    assert.match(await ask(plain, 'AWAY :\u0001back\u0000 \u001b[31msoon', / 306 /), / 306 /);
+    await notified.waitFor(/:user2!user2@irc\.test AWAY :back/, 10_000, from);
+    assert.match(await ask(plain, 'AWAY', / 305 /), / 305 user2 :You are no longer marked as being away\r\n/);
+    await notified.waitFor(/ :user2!user2@irc\.test AWAY\r\n/, 10_000, from);
+    await browser.waitFor((f) => f.type === 'away' && f.text === '');
+    // AWAY again while back is no change: nothing is sent (a marker shows it).
+    assert.match(await ask(plain, 'AWAY', / 305 /), / 305 /);
+    plain.send('PRIVMSG #lobby :marker\r\n');
+    await notified.waitFor(':user2!user2@irc.test PRIVMSG #lobby marker\r\n', 10_000, from);
+    await text.waitFor('user2: marker\n');
+    assert.equal(notified.text.slice(from).match(/ AWAY( :|\r\n)/g)?.length, 3, notified.text.slice(from));
+    assert.ok(!/ AWAY( :|\r\n)/.test(plain.text), 'user2 did not ask for away-notify and sees no AWAY lines');
+    assert.ok(!/away|lunch/i.test(text.text), text.text);
+    // The renderer is fixed once registered: away-notify cannot be changed then.
+    assert.match(await ask(plain, 'CAP REQ away-notify', / NAK /), /CAP user2 NAK :away-notify\r\n/);
+    assert.match(await ask(notified, 'CAP LS 302', / LS /), /CAP user1 LS :away-notify cap-notify /);
+
+    // QUIT reasons: IRC neighbours see them (sanitised, cut), the text protocol keeps its words.
+    plain.send(`QUIT :see you \u0007tomorrow${'!'.repeat(300)}\r\n`);
+    await notified.waitFor(/:user2!user2@irc\.test QUIT :Quit: see you tomorrow!+\r\n/, 10_000, from);
+    const quitLine = /QUIT :Quit: see you tomorrow(!+)\r\n/.exec(notified.text)!;
+    assert.equal(quitLine[1]!.length, 100 - 'see you tomorrow'.length);
+    await text.waitFor('user2 left the chat.\n');
+    await browser.waitFor((f) => f.type === 'left' && f.user === 'user2');
+    text.send('exit\n');
+    await notified.waitFor(/:user3!user3@irc\.test QUIT :Quit\r\n/, 10_000, from);
+    for (const c of [notified, plain, text]) c.destroy();
+    browser.close();
+  }));
+
+test('KICK and INVITE: 403, 442 and 482 (no channel operators here) for KICK; INVITE checked, answered with 341 and delivered as a private line', () =>
+  withIrc([], async (server, irc) => {
+    const a = await rawIrc(irc, 'user1');
+    const text = await TestClient.login(server.port, 'user2');
+    assert.match(await ask(a, 'KICK #lobby user2 :bye', / 482 /), /:irc\.test 482 user1 #lobby :You're not channel operator\r\n/);
+    assert.match(await ask(a, 'KICK #nowhere user2', / 403 /), / 403 user1 #nowhere :No such channel\r\n/);
+    assert.match(await ask(a, 'KICK', / 461 /), / 461 user1 KICK :Not enough parameters\r\n/);
+    assert.match(await ask(a, 'KICK \u0000#\u00ff ,,, :x', / 403 /), / 403 /);
+    assert.match(await ask(a, 'INVITE user2 #lobby', / 443 /), / 443 user1 user2 #lobby :is already on channel\r\n/);
+    assert.match(await ask(a, 'INVITE nobody #lobby', / 401 /), / 401 user1 nobody :No such nick\/channel\r\n/);
+    assert.match(await ask(a, 'INVITE user2', / 461 /), / 461 user1 INVITE :Not enough parameters\r\n/);
+    text.send('/join dev\n');
+    await a.waitFor(':user2!user2@irc.test PART #lobby\r\n');
+    assert.match(await ask(a, 'INVITE USER2 #dev', / 442 /), / 442 user1 #dev :You're not on that channel\r\n/);
+    a.send('JOIN #dev\r\n');
+    await a.waitFor(' 366 user1 #dev ');
+    const mark = a.text.length;
+    text.send('/join lobby\n');
+    await a.waitFor(':user2!user2@irc.test JOIN #lobby\r\n', 10_000, mark);
+    assert.match(await ask(a, 'INVITE USER2 #DEV', / 341 /), /:irc\.test 341 user1 user2 #dev\r\n/);
+    await text.waitFor('[PRIVATE] user1: * user1 invites you to #dev\n');
+    a.destroy();
+    text.destroy();
+  }));

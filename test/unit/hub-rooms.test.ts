@@ -133,3 +133,26 @@ test('names and rooms are case-insensitive (ASCII): lookups by any case, shown a
   hub.remove(a);
   assert.equal(hub.get('alice'), undefined);
 });
+
+test('away: one event per neighbour however many rooms they share; an empty render (the text protocol) queues nothing', () => {
+  const hub = new Hub({ noticeDelayMs: 0 });
+  const [a, b, c, loner] = [member('a'), member('b'), member('c'), member('loner')];
+  for (const m of [a, b, c]) login(hub, m);
+  hub.add(loner);
+  for (const m of [a, b]) hub.join(m, 'dev');
+  const seen: string[] = [];
+  const json = { id: 'json', render: (e: Parameters<typeof textRenderer.render>[0]) => Buffer.from(e.kind === 'away' ? `${e.user}:${e.text};` : '') };
+  const b2 = { ...b, renderer: json, outbox: { push: (x: Buffer) => (seen.push(x.toString()), true) } as unknown as Outbox };
+  // b as seen through a JSON-like renderer: swap it into the rooms by re-adding.
+  hub.remove(b, false);
+  hub.add(b2);
+  hub.join(b2, 'lobby');
+  hub.join(b2, 'dev');
+  for (const m of [a, c]) m.chunks.length = 0;
+  const before = hub.deliveries;
+  const event = hub.away(a, 'lunch');
+  assert.equal(event.kind, 'away');
+  assert.deepEqual(seen, ['a:lunch;'], 'one event for two shared rooms');
+  assert.deepEqual([a.chunks, c.chunks, loner.chunks], [[], [], []], 'text members get nothing queued, not even an empty chunk');
+  assert.equal(hub.deliveries - before, 1);
+});

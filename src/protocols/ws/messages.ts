@@ -99,6 +99,8 @@ export type ServerMessage =
   | { readonly type: 'joined'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'login' | 'join' }
   /** Someone left a room you are in, or the chat (`logout`: one frame, whatever rooms you shared). */
   | { readonly type: 'left'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
+  /** A user in one of your rooms set (`text`) or cleared (`text` '') their away status. */
+  | { readonly type: 'away'; readonly at: number; readonly user: string; readonly text: string }
   | { readonly type: 'topic'; readonly at: number; readonly by: string; readonly room: string; readonly text: string; readonly history?: true }
   /** Everyone online and every room; the page keeps it current with joined/left frames. */
   | { readonly type: 'presence'; readonly users: readonly PresenceUser[]; readonly rooms: readonly RoomInfo[]; readonly truncated: boolean }
