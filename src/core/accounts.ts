@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { isValidName } from './names.js';
+import { isValidName, nameKey } from './names.js';
 
 /** A user who may log in. `admin` enables /stats all and /kick. */
 export interface Account {
@@ -9,7 +9,12 @@ export interface Account {
 
 /**
  * Where credentials come from. Implementations: the seed's built-in demo accounts, open (guest)
- * mode, and the scrypt-hashed users file (src/core/users-file.ts).
+ * mode, the scrypt-hashed users file (src/core/users-file.ts), and guests beside a users file
+ * (`WithGuests`).
+ *
+ * Names are matched ASCII case-insensitively (`nameKey`), as the hub and the name claims compare
+ * them: logging in as `USER1` with user1's password is user1, and the user becomes the account's
+ * own spelling (`Account.name`), whatever case was typed.
  */
 export interface AccountStore {
   /** One line for the start-up banner, e.g. "built-in demo accounts: user1, user2, user3, user4". */
@@ -19,8 +24,11 @@ export interface AccountStore {
    * whether the name exists (compare in constant time, do the same work for unknown names).
    */
   verify(name: string, password: string): Promise<Account | null>;
-  /** Whether `name` is an account (offline messages are kept only for accounts, not for guests). */
-  has(name: string): boolean;
+  /**
+   * The account's own spelling when `name` (in any case) is an account, else undefined: guests and
+   * unknown names. Offline messages are kept only for accounts, filed under this spelling.
+   */
+  accountName(name: string): string | undefined;
 }
 
 /** Constant-time string equality (hashing first makes the lengths equal). */
@@ -39,8 +47,8 @@ export const DEMO_ACCOUNTS: ReadonlyArray<{ name: string; password: string; admi
 ];
 
 export class DemoAccounts implements AccountStore {
-  has(name: string): boolean {
-    return DEMO_ACCOUNTS.some((a) => a.name === name);
+  accountName(name: string): string | undefined {
+    return DEMO_ACCOUNTS.find((a) => a.name === nameKey(name))?.name;
   }
 
   readonly description = `built-in demo accounts: ${DEMO_ACCOUNTS.map((a) => `${a.name}/${a.password}`).join(', ')}`;
@@ -48,7 +56,7 @@ export class DemoAccounts implements AccountStore {
     let found: Account | null = null;
     for (const a of DEMO_ACCOUNTS) {
       // Compare against every entry so the time taken does not depend on which name matched.
-      if (safeEqual(a.name, name) && safeEqual(a.password, password)) found = { name: a.name, admin: a.admin };
+      if (safeEqual(a.name, nameKey(name)) && safeEqual(a.password, password)) found = { name: a.name, admin: a.admin };
     }
     return found;
   }
@@ -57,12 +65,36 @@ export class DemoAccounts implements AccountStore {
 /** Guest mode for experiments and benchmarks: any well-formed name, any password. Nobody is admin. */
 export class OpenAccounts implements AccountStore {
   /** Guests have no account. */
-  has(): boolean {
-    return false;
+  accountName(): undefined {
+    return undefined;
   }
 
   readonly description = 'OPEN: any valid username is admitted with any password (--auth open)';
   async verify(name: string): Promise<Account | null> {
     return isValidName(name) ? { name, admin: false } : null;
+  }
+}
+
+/**
+ * `--auth open` with `--users FILE`: names in the file still need their password (as IRC networks
+ * protect registered nicks), any other valid name is a guest, admitted without one. Guests have no
+ * account (no offline messages, never admin). Whether a name is registered is public here by design
+ * (a guest login of it fails), so only the password check itself must not leak through timing.
+ */
+export class WithGuests implements AccountStore {
+  private readonly guests = new OpenAccounts();
+
+  constructor(private readonly registered: AccountStore) {}
+
+  get description(): string {
+    return `${this.registered.description}; any other valid name is a guest without a password (--auth open)`;
+  }
+
+  accountName(name: string): string | undefined {
+    return this.registered.accountName(name);
+  }
+
+  verify(name: string, password: string): Promise<Account | null> {
+    return this.registered.accountName(name) !== undefined ? this.registered.verify(name, password) : this.guests.verify(name);
   }
 }

@@ -2,7 +2,7 @@ import type { CloseCode } from './close-reasons.js';
 import type { JoinResult, MoveResult, Topic } from './hub.js';
 import { DEFAULTS } from './limits.js';
 import type { ChatMember } from './member.js';
-import { nameProblem } from './names.js';
+import { nameKey, nameProblem } from './names.js';
 import { cleanText } from './sanitize.js';
 import { remember, replay } from './history.js';
 
@@ -58,8 +58,9 @@ export function whisper(m: ChatMember, to: string, raw: string): WhisperResult {
   const text = cleanText(raw);
   if (text === '' || to === '') return 'empty';
   counted(m);
-  if (m.ctx.hub.whisper(m, to, text) === undefined) return 'offline';
-  m.ctx.log.message('PRIVATE', `${m.name} -> ${to}`, { user: m.name, to });
+  const event = m.ctx.hub.whisper(m, to, text);
+  if (event?.kind !== 'private') return 'offline';
+  m.ctx.log.message('PRIVATE', `${m.name} -> ${event.to}`, { user: m.name, to: event.to });
   return 'sent';
 }
 
@@ -103,6 +104,18 @@ export function setTopic(m: ChatMember, room: string, raw: string): 'set' | 'not
   return 'set';
 }
 
+/**
+ * Sets (`raw` not empty) or clears the user's away status, cut to DEFAULTS.topicMaxLength
+ * characters, and tells their neighbours once each (IRC's away-notify; the text protocol shows nothing).
+ */
+export function setAway(m: ChatMember, raw: string): 'away' | 'back' {
+  const text = cleanText(raw).slice(0, DEFAULTS.topicMaxLength);
+  const was = m.away;
+  m.away = text === '' ? undefined : text;
+  if (m.away !== was) m.ctx.hub.away(m, text);
+  return m.away === undefined ? 'back' : 'away';
+}
+
 export function topic(m: ChatMember, room: string): Topic | undefined {
   return m.ctx.hub.topic(room);
 }
@@ -110,7 +123,7 @@ export function topic(m: ChatMember, room: string): Topic | undefined {
 /** Disconnects another user, on whatever protocol they are. Admins only. */
 export function kick(m: ChatMember, target: string): 'kicked' | 'not-admin' | 'self' | 'offline' {
   if (!m.admin) return 'not-admin';
-  if (target === m.name) return 'self';
+  if (nameKey(target) === nameKey(m.name)) return 'self';
   const victim = m.ctx.hub.get(target);
   if (victim === undefined) return 'offline';
   m.ctx.log.event('KICK', `${victim.name} by ${m.name}`, { user: victim.name, by: m.name });
@@ -131,9 +144,14 @@ export function slow(m: ChatMember, ms: number | 'off'): number | undefined {
   return value;
 }
 
-/** Ends the session at the user's request. */
-export function quit(m: ChatMember, code: CloseCode = 'CLIENT_EXIT'): void {
-  m.quit(code);
+/**
+ * Ends the session at the user's request. `reason`: their parting words (sanitised, cut to
+ * DEFAULTS.quitReasonMaxLength characters), shown to their neighbours where a protocol has a place
+ * for them (IRC's QUIT); `farewell`: the closing line the user gets.
+ */
+export function quit(m: ChatMember, code: CloseCode = 'CLIENT_EXIT', reason = '', farewell?: string): void {
+  const words = cleanText(reason).slice(0, DEFAULTS.quitReasonMaxLength);
+  m.quit(code, farewell, words === '' ? undefined : words);
 }
 
 /** One page of a long list: `items` of `total`, page `page` (1-based) of `pages`. */

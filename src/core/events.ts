@@ -33,8 +33,17 @@ export type ChatEvent =
    * protocol's /join is a part followed by a join).
    */
   | { readonly kind: 'joined'; readonly stamp: Stamp; readonly user: string; readonly room: string; readonly how: 'login' | 'join' }
-  /** Someone left a room (`part`), or the chat (`logout`: one per neighbour, whatever rooms they share). */
-  | { readonly kind: 'left'; readonly stamp: Stamp; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
+  /**
+   * Someone left a room (`part`), or the chat (`logout`: one per neighbour, whatever rooms they
+   * share). `reason`: the user's own parting words (IRC's `QUIT :reason`), already sanitised; shown
+   * by protocols that have a place for it.
+   */
+  | { readonly kind: 'left'; readonly stamp: Stamp; readonly user: string; readonly room: string; readonly how: 'logout' | 'part'; readonly reason?: string }
+  /**
+   * A user set (`text`) or cleared ('') their away status: sent once to each neighbour (whoever
+   * shares a room with them), like a logout. Protocols without an away status render nothing.
+   */
+  | { readonly kind: 'away'; readonly stamp: Stamp; readonly user: string; readonly text: string }
   /** A room's topic was set (`text` '' = cleared). */
   | { readonly kind: 'topic'; readonly stamp: Stamp; readonly by: string; readonly room: string; readonly text: string }
   /** A room event from the store, replayed to one user (/history, --replay-on-join). */
@@ -52,13 +61,16 @@ export type ChatEvent =
 export type ChatEventKind = ChatEvent['kind'];
 
 /**
- * Turns events into wire bytes. One instance per protocol; the hub caches its output per broadcast.
+ * Turns events into wire bytes. One instance per protocol (or per variant a client chose before
+ * login, as IRC's server-time); the hub caches its output per broadcast.
  *
  * Contract:
  * - `render` MUST be pure: the same event always renders to the same bytes, shared by every
  *   recipient of that protocol (so nothing per recipient may appear in them).
  * - Each render is self-delimiting and safe to concatenate: a recipient may get several renders in
  *   one write (notice batches, coalesced flushes), and each must still parse on its own.
+ * - An empty render means "nothing for this protocol" (the text protocol has no away status): the
+ *   hub then queues nothing.
  * - `id` names the protocol ('text', 'irc', 'ws') in logs and caches.
  */
 export interface Renderer {

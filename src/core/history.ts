@@ -63,8 +63,9 @@ export type OfflineResult = 'stored' | 'full' | 'no-account' | 'unavailable' | '
 export function keepForLater(m: ChatMember, to: string, raw: string): OfflineResult | Promise<OfflineResult> {
   const { store, accounts } = m.ctx;
   if (!store.durable) return 'unavailable';
-  if (!accounts.has(to)) return 'no-account';
-  return commitForLater(m, to, raw);
+  const account = accounts.accountName(to);
+  if (account === undefined) return 'no-account';
+  return commitForLater(m, account, raw);
 }
 
 async function commitForLater(m: ChatMember, to: string, raw: string): Promise<OfflineResult> {

@@ -3,6 +3,7 @@ import type { Outbox } from './outbox.js';
 import { DEFAULTS } from './limits.js';
 import { wallMs, type Clock } from './clock.js';
 import { NoticeBatch } from './notice-batch.js';
+import { nameKey } from './names.js';
 
 /**
  * A logged-in user as the hub sees them (src/core/member.ts implements it for every protocol). The
@@ -51,6 +52,10 @@ export interface Topic {
  *   recipient can never delay the sender or anyone else.
  * - A broadcast is rendered once per renderer (protocol) and the same Buffer goes to every recipient.
  * - Name lookups are O(1) (Map); a room broadcast is O(members of the room).
+ * - Names and rooms are case-insensitive (ASCII, `nameKey`) for every protocol: `get('USER1')` finds
+ *   `user1`, and `Dev` is the room `dev`. A member's name is shown as they logged in; a room is
+ *   shown as first spelt while it exists (member.rooms, events and lists hold that spelling), so a
+ *   room name given to any method here may be in any case.
  * - A member may be in several rooms. A message to a room reaches each of its members once; a
  *   logout reaches each neighbour once, however many rooms they share.
  * - Every event the hub creates is stamped (id, time, origin) here, once.
@@ -59,8 +64,12 @@ export interface Topic {
  *   a member and a member's part first send the held notices of the rooms concerned.
  */
 export class Hub<M extends Member = Member> {
+  /** nameKey(name) -> member. */
   private readonly users = new Map<string, M>();
+  /** Keyed by a room's display spelling (see `spelling`). */
   private readonly rooms = new Map<string, Set<M>>();
+  /** nameKey(room) -> the room's display spelling, for every room that exists. */
+  private readonly spellings = new Map<string, string>();
   private readonly topics = new Map<string, Topic>();
   /** When each room was created (its first member entered), ms since the epoch: IRC's channel creation time. */
   private readonly created = new Map<string, number>();
@@ -98,7 +107,12 @@ export class Hub<M extends Member = Member> {
   }
 
   get(name: string): M | undefined {
-    return this.users.get(name);
+    return this.users.get(nameKey(name));
+  }
+
+  /** How `room` is spelt while it exists (its first spelling); `room` itself when it does not. */
+  spelling(room: string): string {
+    return this.spellings.get(nameKey(room)) ?? room;
   }
 
   members(): IterableIterator<M> {
@@ -107,36 +121,36 @@ export class Hub<M extends Member = Member> {
 
   /** Adds a member to presence (in no room yet). False if the name is taken. */
   add(member: M): boolean {
-    if (this.users.has(member.name)) return false;
-    this.users.set(member.name, member);
+    const key = nameKey(member.name);
+    if (this.users.has(key)) return false;
+    this.users.set(key, member);
     return true;
   }
 
-  /** Removes a member (any reason) from presence and every room, announcing one leave per neighbour unless told not to. Idempotent. */
-  remove(member: M, announce = true): void {
-    if (this.users.get(member.name) !== member) return;
-    this.users.delete(member.name);
+  /**
+   * Removes a member (any cause) from presence and every room, announcing one leave per neighbour
+   * unless told not to; `reason` is the user's own parting words (IRC's QUIT :reason). Idempotent.
+   */
+  remove(member: M, announce = true, reason?: string): void {
+    const key = nameKey(member.name);
+    if (this.users.get(key) !== member) return;
+    this.users.delete(key);
     const rooms = [...member.rooms];
     if (rooms.length === 1) {
       const room = rooms[0]!;
       this.exit(member, room);
-      if (announce) this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'logout' }, member);
+      if (announce) this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'logout', reason }, member);
       return;
     }
     // In several rooms: the neighbours first get what is held for those rooms, then one leave each.
-    const neighbours = new Set<M>();
-    for (const room of rooms) {
-      this.sendHeld(room);
-      const set = this.rooms.get(room);
-      if (announce && set !== undefined && this.announced(set.size)) for (const m of set) neighbours.add(m);
-      this.exit(member, room);
-    }
-    neighbours.delete(member);
-    if (neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout' });
+    const neighbours = this.neighbours(member);
+    for (const room of rooms) this.exit(member, room);
+    if (announce && neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout', reason });
   }
 
   /** Enters `room` (created on first use), announcing it there. */
-  join(member: M, room: string, how: 'login' | 'join' = 'join'): JoinResult {
+  join(member: M, spelt: string, how: 'login' | 'join' = 'join'): JoinResult {
+    const room = this.spelling(spelt);
     if (member.rooms.has(room)) return 'already-in';
     if (member.rooms.size >= this.opts.maxRoomsPerMember) return 'too-many-joined';
     if (!this.rooms.has(room) && this.rooms.size >= this.opts.maxRooms) return 'too-many-rooms';
@@ -146,7 +160,8 @@ export class Hub<M extends Member = Member> {
   }
 
   /** Leaves one room, announcing it there. False if the member was not in it. */
-  part(member: M, room: string): boolean {
+  part(member: M, spelt: string): boolean {
+    const room = this.spelling(spelt);
     if (!member.rooms.has(room)) return false;
     // The leaver gets the room's held notices while still a member.
     this.sendHeld(room);
@@ -156,7 +171,8 @@ export class Hub<M extends Member = Member> {
   }
 
   /** The text protocol's /join: leave every room, enter `room`. Checked before anything changes. */
-  move(member: M, room: string): MoveResult {
+  move(member: M, spelt: string): MoveResult {
+    const room = this.spelling(spelt);
     if (member.rooms.has(room)) return 'same-room';
     if (!this.rooms.has(room) && this.rooms.size >= this.opts.maxRooms) return 'too-many-rooms';
     for (const old of [...member.rooms]) this.part(member, old);
@@ -166,27 +182,38 @@ export class Hub<M extends Member = Member> {
 
   /** `from` says `text` to the rest of `room`. Undefined when `from` is not in it. */
   say(from: M, room: string, text: string): ChatEvent | undefined {
-    return this.toMembers(from, { kind: 'message', stamp: this.stamp(), from: from.name, room, text });
+    return this.toMembers(from, { kind: 'message', stamp: this.stamp(), from: from.name, room: this.spelling(room), text });
   }
 
   /** `/me`: an action, to the rest of the room. Undefined when `from` is not in it. */
   act(from: M, room: string, text: string): ChatEvent | undefined {
-    return this.toMembers(from, { kind: 'action', stamp: this.stamp(), from: from.name, room, text });
+    return this.toMembers(from, { kind: 'action', stamp: this.stamp(), from: from.name, room: this.spelling(room), text });
   }
 
   /** A private message. Undefined when the target is not online. */
   whisper(from: M, to: string, text: string): ChatEvent | undefined {
-    const target = this.users.get(to);
+    const target = this.get(to);
     if (!target) return undefined;
     // Held notices the target has not seen come first, so no one sees events out of order.
     for (const room of target.rooms) this.sendHeld(room);
-    const event: ChatEvent = { kind: 'private', stamp: this.stamp(), from: from.name, to, text };
+    const event: ChatEvent = { kind: 'private', stamp: this.stamp(), from: from.name, to: target.name, text };
     this.deliver(target, target.renderer.render(event));
     return event;
   }
 
+  /**
+   * `member` set (`text`) or cleared ('') their away status: one event to each neighbour, however
+   * many rooms they share, after the held notices of those rooms.
+   */
+  away(member: M, text: string): ChatEvent {
+    const event: ChatEvent = { kind: 'away', stamp: this.stamp(), user: member.name, text };
+    this.toAll(this.neighbours(member), event);
+    return event;
+  }
+
   /** Sets (or with '' clears) a room's topic and tells every member, the setter included. */
-  setTopic(by: M, room: string, text: string): ChatEvent | undefined {
+  setTopic(by: M, spelt: string, text: string): ChatEvent | undefined {
+    const room = this.spelling(spelt);
     if (!by.rooms.has(room)) return undefined;
     const event: ChatEvent = { kind: 'topic', stamp: this.stamp(), by: by.name, room, text };
     if (text === '') this.topics.delete(room);
@@ -197,12 +224,12 @@ export class Hub<M extends Member = Member> {
   }
 
   topic(room: string): Topic | undefined {
-    return this.topics.get(room);
+    return this.topics.get(this.spelling(room));
   }
 
   /** When `room` was created, ms since the epoch; undefined when it does not exist. */
   createdAt(room: string): number | undefined {
-    return this.created.get(room);
+    return this.created.get(this.spelling(room));
   }
 
   /** Everyone online with their rooms, sorted by name. */
@@ -238,12 +265,12 @@ export class Hub<M extends Member = Member> {
 
   /** The members of one room (empty when it does not exist). */
   roomMembers(room: string): ReadonlySet<M> {
-    return this.rooms.get(room) ?? EMPTY;
+    return this.rooms.get(this.spelling(room)) ?? EMPTY;
   }
 
   /** Sends an event to everyone in `room` except `except`. Rendered once per renderer. */
   toRoom(room: string, event: ChatEvent, except?: M): void {
-    const set = this.rooms.get(room);
+    const set = this.rooms.get(this.spelling(room));
     if (set) this.toAll(set, event, except);
   }
 
@@ -281,6 +308,21 @@ export class Hub<M extends Member = Member> {
       }
       this.deliver(m, bytes!);
     }
+  }
+
+  /**
+   * Everyone sharing a room with `member` (not themselves), once each, in the rooms that announce
+   * (at most --announce-limit members); the held notices of those rooms are sent first.
+   */
+  private neighbours(member: M): ReadonlySet<M> {
+    const found = new Set<M>();
+    for (const room of member.rooms) {
+      this.sendHeld(room);
+      const set = this.rooms.get(room);
+      if (set !== undefined && this.announced(set.size)) for (const m of set) found.add(m);
+    }
+    found.delete(member);
+    return found;
   }
 
   private announced(size: number): boolean {
@@ -322,6 +364,8 @@ export class Hub<M extends Member = Member> {
 
   /** Pushes `bytes` (holding `notices` events) to one member; deliveries count events, not chunks. */
   private deliver(m: M, bytes: Buffer, notices = 1): void {
+    // An empty render: this protocol shows nothing for the event (see Renderer).
+    if (bytes.length === 0) return;
     if (m.outbox.push(bytes)) this.deliveries += notices;
   }
 
@@ -329,6 +373,7 @@ export class Hub<M extends Member = Member> {
     let set = this.rooms.get(room);
     if (!set) {
       this.rooms.set(room, (set = new Set()));
+      this.spellings.set(nameKey(room), room);
       this.created.set(room, this.now());
     }
     set.add(m);
@@ -342,6 +387,7 @@ export class Hub<M extends Member = Member> {
     set.delete(m);
     if (set.size === 0) {
       this.rooms.delete(room);
+      this.spellings.delete(nameKey(room));
       this.topics.delete(room);
       this.created.delete(room);
     }

@@ -136,6 +136,8 @@ export const DEFAULTS = {
   maxRooms: 10_000,
   /** Rooms one user may be in at once (the text protocol uses one; IRC and WebSocket users more). */
   maxRoomsPerUser: 20,
+  /** Longest QUIT reason relayed to others, in characters. */
+  quitReasonMaxLength: 100,
   /** Longest room topic, in characters. */
   topicMaxLength: 300,
   /**

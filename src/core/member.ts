@@ -120,25 +120,26 @@ export class ChatMember implements Member, OutboxEvents {
   /**
    * Ends the session gracefully: what is queued goes out at once (ignoring delays and the window),
    * then `farewell` (rendered as the protocol's closing line), then the connection closes.
+   * `reason`: the user's own parting words, shown to their neighbours where a protocol can (IRC).
    */
-  quit(code: CloseCode, farewell?: string): void {
+  quit(code: CloseCode, farewell?: string, reason?: string): void {
     if (!this.ended && !this.outbox.closed) {
       if (farewell !== undefined) this.outbox.pushControl(this.renderer.render({ kind: 'closing', text: farewell }));
       this.outbox.finish();
     }
-    this.leave(code);
+    this.leave(code, reason);
     this.host.transport.end(code);
   }
 
-  /** Leaves the hub, releases the name and stops the timers. Runs once. */
-  leave(code: CloseCode): void {
+  /** Leaves the hub (with the user's parting words, if any), releases the name and stops the timers. Runs once. */
+  leave(code: CloseCode, words?: string): void {
     if (this.ended) return;
     this.ended = true;
     const { hub, claims, log, shuttingDown } = this.ctx;
     const reason = shuttingDown ? 'SHUTDOWN' : code;
     this.idle?.stop();
     this.outbox.close();
-    hub.remove(this, !shuttingDown);
+    hub.remove(this, !shuttingDown, words);
     claims.release(this.name, this.host);
     this.host.left(reason);
     log.event('DISCONNECTED', `${this.name}${isOrdinaryClose(reason) ? '' : ` (${reason})`}`, { user: this.name, reason });

@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import type { Account, AccountStore } from './accounts.js';
 import { DEFAULTS } from './limits.js';
-import { nameProblem } from './names.js';
+import { nameKey, nameProblem } from './names.js';
 import { dummyHash, encodeHash, hashPassword, parseHash, verifyParsed, type ScryptHash } from './users-file-hash.js';
 import { fsReason, hasErrorCode, writeFileAtomic } from './users-file-io.js';
 
@@ -95,10 +95,11 @@ export function parseUsers(text: string, label: string): UsersDoc {
       return;
     }
     const user = parseAccountLine(trimmed);
-    const first = typeof user === 'string' ? undefined : seen.get(user.name);
+    // Names are case-insensitive: User1 and user1 are one account, so a second spelling is a duplicate.
+    const first = typeof user === 'string' ? undefined : seen.get(nameKey(user.name));
     if (typeof user === 'string') problems.push(`${label}:${i + 1}: ${user}`);
     else if (first !== undefined) problems.push(`${label}:${i + 1}: duplicate user ${user.name} (also on line ${first})`);
-    else seen.set(user.name, i + 1);
+    else seen.set(nameKey(user.name), i + 1);
     lines.push(typeof user === 'string' ? { text: textLine } : { text: textLine, user });
   });
   if (problems.length > 0) throw new UsersFileError(problems);
@@ -111,7 +112,8 @@ export function formatUsers(doc: UsersDoc): string {
 }
 
 export function findUser(doc: UsersDoc, name: string): UserEntry | undefined {
-  return doc.lines.find((l) => l.user?.name === name)?.user;
+  const key = nameKey(name);
+  return doc.lines.find((l) => l.user !== undefined && nameKey(l.user.name) === key)?.user;
 }
 
 /** Every account in file order, without hashes. */
@@ -122,13 +124,15 @@ export function listUsers(doc: UsersDoc): Account[] {
 /** Sets `user` in place of the line with the same name, or appends it. */
 export function withUser(doc: UsersDoc, user: UserEntry): UsersDoc {
   const line: DocLine = { text: `${user.name}:${encodeHash(user.hash)}${user.admin ? ':admin' : ''}`, user };
-  const at = doc.lines.findIndex((l) => l.user?.name === user.name);
+  const key = nameKey(user.name);
+  const at = doc.lines.findIndex((l) => l.user !== undefined && nameKey(l.user.name) === key);
   if (at < 0) return { lines: [...doc.lines, line] };
   return { lines: doc.lines.map((l, i) => (i === at ? line : l)) };
 }
 
 export function withoutUser(doc: UsersDoc, name: string): UsersDoc {
-  return { lines: doc.lines.filter((l) => l.user?.name !== name) };
+  const key = nameKey(name);
+  return { lines: doc.lines.filter((l) => l.user === undefined || nameKey(l.user.name) !== key) };
 }
 
 /** Identifies one version of the file: a rename (atomic write) changes ino, an edit mtime/size. */
@@ -280,7 +284,7 @@ function countUsers(n: number): string {
 }
 
 function accountsOf(doc: UsersDoc): ReadonlyMap<string, UserEntry> {
-  return new Map(doc.lines.flatMap((l) => (l.user ? [[l.user.name, l.user] as const] : [])));
+  return new Map(doc.lines.flatMap((l) => (l.user ? [[nameKey(l.user.name), l.user] as const] : [])));
 }
 
 /**
@@ -318,13 +322,13 @@ export class UsersFile implements AccountStore {
     return this.users.size;
   }
 
-  has(name: string): boolean {
-    return this.users.has(name);
+  accountName(name: string): string | undefined {
+    return this.users.get(nameKey(name))?.name;
   }
 
   async verify(name: string, password: string): Promise<Account | null> {
     await this.refresh();
-    const user = this.users.get(name);
+    const user = this.users.get(nameKey(name));
     // An unknown name still costs one full scrypt, so timing does not tell whether it exists.
     const ok = await verifyParsed(password, user?.hash ?? this.dummy);
     return user !== undefined && ok ? { name: user.name, admin: user.admin } : null;

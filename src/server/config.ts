@@ -32,6 +32,8 @@ export interface ServerConfig {
   maxClients: number;
   maxPerIp: number;
   announceLimit: number;
+  /** Most rooms one user may be in at once (IRC's CHANLIMIT). */
+  maxRoomsPerUser: number;
   noticeDelayMs: number;
   authFailures: number;
   authWindowMs: number;
@@ -96,7 +98,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', arg: 'ADDR', help: 'address to listen on', kind: { type: 'string' }, shown: DEFAULTS.host },
   { key: 'port', flag: 'port', arg: 'N', help: 'TCP port (0 = any free port)', kind: { type: 'int', min: 0, max: 65535 }, shown: String(DEFAULTS.port) },
   { key: 'users', flag: 'users', arg: 'FILE', help: 'accounts file with scrypt hashes (see `chat-server users --help`)', kind: { type: 'string' } },
-  { key: 'auth', flag: 'auth', arg: 'MODE', help: 'builtin (the seed\'s demo accounts), file (--users) or open (any name, any password)', kind: { type: 'enum', values: ['builtin', 'file', 'open'] }, shown: 'builtin, or file with --users' },
+  { key: 'auth', flag: 'auth', arg: 'MODE', help: 'builtin (the seed\'s demo accounts), file (--users) or open (any name, any password; with --users, names in the file need their password and others are guests)', kind: { type: 'enum', values: ['builtin', 'file', 'open'] }, shown: 'builtin, or file with --users' },
   { key: 'maxLine', flag: 'max-line', arg: 'BYTES', help: 'longest accepted input line', kind: { type: 'int', min: 16, max: 1 << 20 }, shown: String(DEFAULTS.maxLine) },
   { key: 'legacyQuietMs', flag: 'legacy-quiet', arg: 'MS', help: 'quiet time after an unterminated username before using seed-client (chunk) framing', kind: { type: 'int', min: 1, max: 10_000 }, shown: String(DEFAULTS.legacyQuietMs) },
   { key: 'queueSize', flag: 'queue-size', arg: 'N', help: 'per-client outgoing queue, in messages', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.queueSize) },
@@ -120,6 +122,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'maxClients', flag: 'max-clients', arg: 'N', help: 'most simultaneous connections', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxClients) },
   { key: 'maxPerIp', flag: 'max-per-ip', arg: 'N', help: 'most simultaneous connections from one IP address', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.maxPerIp) },
   { key: 'announceLimit', flag: 'announce-limit', arg: 'N', help: 'send join/leave notices only in rooms of at most N members (0 = always)', kind: { type: 'int', min: 0, max: 10_000_000 }, shown: String(DEFAULTS.announceLimit) },
+  { key: 'maxRoomsPerUser', flag: 'max-rooms-per-user', arg: 'N', help: 'most rooms one user may be in at once (IRC and the web client; IRC\'s CHANLIMIT)', kind: { type: 'int', min: 1, max: 10_000 }, shown: String(DEFAULTS.maxRoomsPerUser) },
   { key: 'noticeDelayMs', flag: 'notice-delay', arg: 'MS', help: 'hold join/leave notices this long and send them as one chunk (0 = at once)', kind: { type: 'int', min: 0, max: 10_000 }, shown: String(DEFAULTS.noticeDelayMs) },
   { key: 'idleTimeoutMs', flag: 'idle-timeout', arg: 'SECONDS', help: 'close sessions with no input for this long (0 = never)', kind: { type: 'int', min: 0, max: 86_400 * 7, scale: S }, shown: 'off' },
   { key: 'tlsPort', flag: 'tls-port', arg: 'N', help: 'also listen for TLS on this port (needs --tls-cert and --tls-key)', kind: { type: 'int', min: 0, max: 65535 } },
@@ -183,6 +186,7 @@ export function defaultConfig(): ServerConfig {
     maxClients: DEFAULTS.maxClients,
     maxPerIp: DEFAULTS.maxPerIp,
     announceLimit: DEFAULTS.announceLimit,
+    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
     noticeDelayMs: DEFAULTS.noticeDelayMs,
     authFailures: DEFAULTS.authFailuresPerWindow,
     authWindowMs: DEFAULTS.authThrottleWindowMs,
@@ -332,6 +336,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   if (cfg.users !== undefined && !cli.some(([s]) => s.key === 'auth') && env['CHAT_AUTH'] === undefined && cfg.auth === 'builtin') cfg.auth = 'file';
   if (cfg.auth === 'file' && cfg.users === undefined) throw new ConfigError('--auth file needs --users FILE');
+  // --auth open with --users is mixed mode (names in the file need their password, others are guests).
+  if (cfg.auth === 'builtin' && cfg.users !== undefined) throw new ConfigError('--users FILE needs --auth file or --auth open (builtin uses the demo accounts)');
   if (cfg.tlsPort !== undefined && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
   if (cfg.httpsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--https-port needs --tls-cert and --tls-key');
   if (cfg.ircTlsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--irc-tls-port needs --tls-cert and --tls-key');

@@ -1,7 +1,7 @@
 import { Hub } from '../core/hub.js';
 import { Counters } from '../core/counters.js';
 import { DEFAULTS } from '../core/limits.js';
-import { DemoAccounts, OpenAccounts, type AccountStore } from '../core/accounts.js';
+import { DemoAccounts, OpenAccounts, WithGuests, type AccountStore } from '../core/accounts.js';
 import type { Logger } from '../core/log.js';
 import type { ChatContext } from '../core/context.js';
 import { monotonicMs } from '../core/clock.js';
@@ -45,15 +45,18 @@ export interface ChatServer {
 }
 
 export async function loadAccounts(config: ServerConfig, log: Logger): Promise<AccountStore> {
+  const usersFile = async (path: string): Promise<AccountStore> => {
+    const { UsersFile } = await import('../core/users-file.js');
+    return UsersFile.load(path, { onWarning: (msg: string) => log.error('ACCOUNTS', msg), onReload: (msg: string) => log.event('ACCOUNTS', msg) });
+  };
   switch (config.auth) {
     case 'open':
-      return new OpenAccounts();
+      // With a users file: its names need their password, any other name is a guest.
+      return config.users === undefined ? new OpenAccounts() : new WithGuests(await usersFile(config.users));
     case 'builtin':
       return new DemoAccounts();
-    case 'file': {
-      const { UsersFile } = await import('../core/users-file.js');
-      return UsersFile.load(config.users!, { onWarning: (msg: string) => log.error('ACCOUNTS', msg), onReload: (msg: string) => log.event('ACCOUNTS', msg) });
-    }
+    case 'file':
+      return usersFile(config.users!);
   }
 }
 
@@ -80,7 +83,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   const counters = new Counters();
   const store = await openStore(config, log);
   const ctx: ChatContext = {
-    hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs }),
+    hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs, maxRoomsPerMember: config.maxRoomsPerUser }),
     accounts: accounts ?? (await loadAccounts(config, log)),
     claims: new LocalClaims(),
     verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }),
@@ -135,7 +138,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     createdAt: new Date().toUTCString(),
     loginTimeoutMs: config.loginTimeoutMs,
     pingIntervalMs: DEFAULTS.ircPingIntervalMs,
-    maxRoomsPerUser: DEFAULTS.maxRoomsPerUser,
+    maxRoomsPerUser: config.maxRoomsPerUser,
   });
   const ws = wsProtocol(
     ctx,

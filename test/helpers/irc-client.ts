@@ -1,6 +1,7 @@
 import IRC from 'irc-framework';
 import type { Client, ConnectOptions, MessageEvent } from 'irc-framework';
 import { TestClient } from './client.js';
+import { startServer, type ServerProc } from './server.js';
 
 /**
  * IRC clients for the integration tests: irc-framework (a real client library, as bots and
@@ -94,3 +95,15 @@ export async function rawIrc(port: number, nick: string, password = `${nick}p`, 
   await c.waitFor(/ 366 \S+ #lobby :End of \/NAMES list\r\n/);
   return c;
 }
+
+/** Runs `fn` against a fresh server whose IRC listener is on a free port; stops the server whatever happens. */
+export async function withIrc(args: string[], fn: (server: ServerProc, irc: number) => Promise<void>): Promise<void> {
+  const server = await startServer(['--irc-port', '0', '--server-name', 'irc.test', '--notice-delay', '0', ...args]);
+  try {
+    const line = await server.waitForLog(/^IRC on 127\.0\.0\.1:\d+ /);
+    await fn(server, Number(/:(\d+) /.exec(line)![1]));
+  } finally {
+    await server.stop();
+  }
+}
+

@@ -4,23 +4,11 @@ import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect as tlsConnect } from 'node:tls';
 import { makeCert } from '../helpers/certs.js';
-import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
-import { IrcLibClient, rawIrc } from '../helpers/irc-client.js';
+import { IrcLibClient, rawIrc, withIrc } from '../helpers/irc-client.js';
 
 // The IRC listener on the real server: irc-framework (a real IRC client library) and raw sockets,
 // side by side with text-protocol users in the same rooms.
-
-/** Runs `fn` against a fresh server whose IRC listener is on a free port; stops the server whatever happens. */
-async function withIrc(args: string[], fn: (server: ServerProc, irc: number) => Promise<void>): Promise<void> {
-  const server = await startServer(['--irc-port', '0', '--server-name', 'irc.test', '--notice-delay', '0', ...args]);
-  try {
-    const line = await server.waitForLog(/^IRC on 127\.0\.0\.1:\d+ /);
-    await fn(server, Number(/:(\d+) /.exec(line)![1]));
-  } finally {
-    await server.stop();
-  }
-}
 
 test('registration with SASL (irc-framework): 001-005, LUSERS, MOTD, then joined to #lobby; a text user sees the join', () =>
   withIrc([], async (server, irc) => {

@@ -63,6 +63,10 @@ test('bad input gives a clear ConfigError naming its source', () => {
     [['--slow', 'user2'], {}, /--slow: expects USER=MS/],
     [['--auth', 'file'], {}, /--auth file needs --users FILE/],
     [['--tls-port', '7000'], {}, /--tls-port needs --tls-cert and --tls-key/],
+    [['--users', 'u.txt', '--auth', 'builtin'], {}, /--users FILE needs --auth file or --auth open/],
+    [['--max-rooms-per-user', '0'], {}, /--max-rooms-per-user: must be between 1 and 10000/],
+    [['--max-rooms-per-user', '2x'], {}, /--max-rooms-per-user: expects a whole number/],
+    [[], { CHAT_MAX_ROOMS_PER_USER: '\u0000' }, /CHAT_MAX_ROOMS_PER_USER: expects a whole number/],
   ];
   for (const [argv, env, re] of cases) {
     assert.throws(() => loadConfig(argv, env), (err: unknown) => err instanceof ConfigError && re.test(err.message), `${argv.join(' ')} ${JSON.stringify(env)}`);

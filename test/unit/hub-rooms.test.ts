@@ -106,3 +106,53 @@ test('whoFirst: the first names in order, however the members arrived, and the t
   assert.deepEqual(first.users[0]!.rooms, ['lobby']);
   assert.deepEqual(hub.whoFirst(100).users.map((u) => u.name), [...names].sort());
 });
+
+test('names and rooms are case-insensitive (ASCII): lookups by any case, shown as logged in and as first spelt', () => {
+  const hub = new Hub({ noticeDelayMs: 0 });
+  const [a, b] = [member('Alice'), member('bob')];
+  for (const m of [a, b]) login(hub, m);
+  assert.equal(hub.add(member('alice')), false, 'alice is Alice');
+  assert.equal(hub.get('ALICE'), a);
+  assert.equal(hub.get('\u212Aob'), undefined, 'the Kelvin sign is not a k');
+  assert.equal(hub.join(a, 'Dev'), 'joined');
+  assert.equal(hub.join(b, 'dEV'), 'joined');
+  assert.deepEqual([...b.rooms], ['lobby', 'Dev'], 'the first spelling');
+  assert.equal(hub.join(b, 'DEV'), 'already-in');
+  b.chunks.length = 0;
+  assert.ok(hub.say(a, 'dev', 'hi'));
+  assert.ok(hub.whisper(a, 'BOB', 'psst'));
+  assert.ok(hub.setTopic(b, 'DEV', 'news'));
+  assert.equal(hub.topic('dev')?.text, 'news');
+  assert.deepEqual(lines(b), ['Alice: hi', '[PRIVATE] Alice: psst', '[TOPIC] bob set the topic of Dev: news']);
+  assert.deepEqual(hub.roomList().map((r) => r.room), ['Dev', 'lobby']);
+  assert.equal(hub.part(a, 'DEV'), true);
+  assert.equal(hub.part(b, 'dev'), true);
+  // The room is gone: its next first spelling is the new one.
+  hub.join(b, 'DEV');
+  assert.deepEqual([...b.rooms], ['lobby', 'DEV']);
+  hub.remove(a);
+  assert.equal(hub.get('alice'), undefined);
+});
+
+test('away: one event per neighbour however many rooms they share; an empty render (the text protocol) queues nothing', () => {
+  const hub = new Hub({ noticeDelayMs: 0 });
+  const [a, b, c, loner] = [member('a'), member('b'), member('c'), member('loner')];
+  for (const m of [a, b, c]) login(hub, m);
+  hub.add(loner);
+  for (const m of [a, b]) hub.join(m, 'dev');
+  const seen: string[] = [];
+  const json = { id: 'json', render: (e: Parameters<typeof textRenderer.render>[0]) => Buffer.from(e.kind === 'away' ? `${e.user}:${e.text};` : '') };
+  const b2 = { ...b, renderer: json, outbox: { push: (x: Buffer) => (seen.push(x.toString()), true) } as unknown as Outbox };
+  // b as seen through a JSON-like renderer: swap it into the rooms by re-adding.
+  hub.remove(b, false);
+  hub.add(b2);
+  hub.join(b2, 'lobby');
+  hub.join(b2, 'dev');
+  for (const m of [a, c]) m.chunks.length = 0;
+  const before = hub.deliveries;
+  const event = hub.away(a, 'lunch');
+  assert.equal(event.kind, 'away');
+  assert.deepEqual(seen, ['a:lunch;'], 'one event for two shared rooms');
+  assert.deepEqual([a.chunks, c.chunks, loner.chunks], [[], [], []], 'text members get nothing queued, not even an empty chunk');
+  assert.equal(hub.deliveries - before, 1);
+});

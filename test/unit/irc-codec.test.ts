@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatMessage, parseMessage, splitLength, type IrcMessage } from '../../src/protocols/irc/codec.js';
-import { IrcRenderer, MAX_LINE, splitBytes } from '../../src/protocols/irc/render.js';
+import { IrcRenderer, IrcRenderers, MAX_LINE, splitBytes } from '../../src/protocols/irc/render.js';
 
 // The IRC codec: parse/serialise round trip, never a throw, and the renderer's line-length bound.
 
@@ -58,7 +58,7 @@ test('parse: tags with escapes, source, middle and trailing params, extra spaces
 });
 
 test('render: a long line from a text user is split into IRC lines of at most 512 bytes, never inside a character', () => {
-  const r = new IrcRenderer('irc.test', 'irc.test', false);
+  const r = new IrcRenderer('irc.test', 'irc.test', { serverTime: false, awayNotify: false });
   const text = 'é'.repeat(1500) + ' end';
   const out = r.render({ kind: 'message', stamp: { id: 1, at: 0, origin: 'local' }, from: 'user1', room: 'lobby', text }).toString('utf8');
   const lines = out.split('\r\n').slice(0, -1);
@@ -69,8 +69,8 @@ test('render: a long line from a text user is split into IRC lines of at most 51
 });
 
 test('render: server-time only on the timed instance; closing is ERROR, an overflow is SendQ exceeded', () => {
-  const plain = new IrcRenderer('irc.test', 'h', false);
-  const timed = new IrcRenderer('irc.test', 'h', true);
+  const plain = new IrcRenderer('irc.test', 'h', { serverTime: false, awayNotify: false });
+  const timed = new IrcRenderer('irc.test', 'h', { serverTime: true, awayNotify: false });
   const ev = { kind: 'joined', stamp: { id: 1, at: Date.UTC(2026, 0, 2, 3, 4, 5, 6), origin: 'local' }, user: 'u', room: 'dev', how: 'join' } as const;
   assert.equal(plain.render(ev).toString(), ':u!u@h JOIN #dev\r\n');
   assert.equal(timed.render(ev).toString(), '@time=2026-01-02T03:04:05.006Z :u!u@h JOIN #dev\r\n');
@@ -79,4 +79,18 @@ test('render: server-time only on the timed instance; closing is ERROR, an overf
   assert.equal(plain.render({ kind: 'closing', text: 'x', code: 'SENDQ_EXCEEDED' }).toString(), 'ERROR :SendQ exceeded\r\n');
   assert.equal(plain.render({ kind: 'left', stamp: ev.stamp, user: 'u', room: 'dev', how: 'logout' }).toString(), ':u!u@h QUIT :Quit\r\n');
   assert.equal(plain.render({ kind: 'notice', text: 'a\r\nb' }).toString(), ':irc.test NOTICE * :a  b\r\n');
+  assert.equal(plain.render({ kind: 'left', stamp: ev.stamp, user: 'u', room: 'dev', how: 'logout', reason: 'bye\r\nNICK x' }).toString(), ':u!u@h QUIT :Quit: bye  NICK x\r\n');
+});
+
+test('render: away events are AWAY lines only for the away-notify variant, and nothing (an empty render) for the others', () => {
+  const renderers = new IrcRenderers('irc.test', 'h');
+  const stamp = { id: 1, at: Date.UTC(2026, 0, 2), origin: 'local' };
+  const away = { kind: 'away', stamp, user: 'u', text: 'lunch\r\nQUIT' } as const;
+  assert.equal(renderers.for(false, true).render(away).toString(), ':u!u@h AWAY :lunch  QUIT\r\n');
+  assert.equal(renderers.for(false, true).render({ ...away, text: '' }).toString(), ':u!u@h AWAY\r\n');
+  assert.equal(renderers.for(true, true).render(away).toString(), '@time=2026-01-02T00:00:00.000Z :u!u@h AWAY :lunch  QUIT\r\n');
+  assert.equal(renderers.for(false, false).render(away).length, 0);
+  assert.equal(renderers.for(true, false).render(away).length, 0);
+  assert.equal(new Set([false, true].flatMap((t) => [false, true].map((a) => renderers.for(t, a)))).size, 4);
+  assert.equal(renderers.for(true, true), renderers.for(true, true), 'one instance per variant');
 });

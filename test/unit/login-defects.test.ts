@@ -17,8 +17,8 @@ class ManualAccounts implements AccountStore {
   /** When true, checks finish at once. */
   instant = false;
 
-  has(name: string): boolean {
-    return /^user[1-4]$/.test(name);
+  accountName(name: string): string | undefined {
+    return /^user[1-4]$/.test(name) ? name : undefined;
   }
 
   verify(name: string, password: string): Promise<Account | null> {

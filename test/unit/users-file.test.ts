@@ -191,15 +191,30 @@ describe('UsersFile', () => {
     assert.deepEqual(await store.verify('bob', 'hunter2'), { name: 'bob', admin: false });
   });
 
-  it('refuses wrong passwords, unknown names and names that differ in case', async () => {
+  it('refuses wrong passwords and unknown names; a name in another case is the account, spelt as in the file', async () => {
     const path = await usersPath();
     await addUser(path, 'alice', 'secret', false);
     const store = await UsersFile.load(path);
     assert.equal(store.description, `accounts from ${path} (1 user)`);
     assert.equal(await store.verify('alice', 'wrong'), null);
     assert.equal(await store.verify('mallory', 'secret'), null);
-    assert.equal(await store.verify('Alice', 'secret'), null);
+    assert.deepEqual(await store.verify('ALICE', 'secret'), { name: 'alice', admin: false });
+    assert.equal(await store.verify('Alice', 'wrong'), null);
+    assert.equal(store.accountName('aLiCe'), 'alice');
+    assert.equal(store.accountName('mallory'), undefined);
+    // ASCII only (CASEMAPPING=ascii): the Kelvin sign is not a k.
+    assert.equal(store.accountName('\u212alice'), undefined);
     assert.equal(await store.verify('', ''), null);
+  });
+
+  it('refuses a second spelling of a name, in the file and in `users add`', async () => {
+    const path = await usersPath();
+    await addUser(path, 'alice', 'secret', false);
+    await assert.rejects(addUser(path, 'ALICE', 'other', false), /User ALICE already exists/);
+    const line = (await readFile(path, 'utf8')).trim();
+    assert.throws(() => parseUsers(`${line}\n${line.replace(/^alice/, 'Alice')}\n`, 'users.txt'), /users\.txt:2: duplicate user Alice \(also on line 1\)/);
+    await removeUser(path, 'Alice');
+    assert.equal((await readFile(path, 'utf8')).trim(), '');
   });
 
   it('refuses to load a missing, binary or invalid file with a clear message', async () => {

@@ -72,8 +72,9 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
     help: 'move to a room (created on first use)',
     run(m, arg, scope) {
       if (arg === '' || arg === '#') return reply(m, 'Use: /join <room>');
-      const room = arg.startsWith('#') ? arg.slice(1) : arg;
       const result = scope.multiRoom ? actions.join(m, arg) : actions.move(m, arg);
+      // Rooms are case-insensitive: shown as the room is spelt (`/join DEV` enters `dev`).
+      const room = m.ctx.hub.spelling(arg.startsWith('#') ? arg.slice(1) : arg);
       switch (result) {
         case 'invalid-name':
           return reply(m, `Invalid room name: room names are 1-${DEFAULTS.roomMaxLength} letters, digits, _ or -.`);

@@ -52,6 +52,8 @@ const TABLE: ReadonlyMap<string, IrcCommand> = new Map<string, IrcCommand>([
   // Client-only tags are not relayed, so a TAGMSG (typing notifications) has nothing to carry.
   ['TAGMSG', registered(() => {}, 1, { talk: true })],
   ['TOPIC', registered(topic, 1)],
+  ['KICK', registered(kick, 2)],
+  ['INVITE', registered(invite, 2)],
   ['AWAY', registered(away)],
   ['NAMES', registered((s, p) => (p[0] === undefined ? s.num('366', '*', 'End of /NAMES list') : p[0].split(',').forEach((c) => q.names(s, c.replace(/^#/, '')))))],
   ['WHO', registered((s, p) => q.who(s, p[0] ?? '*'))],
@@ -78,10 +80,11 @@ export function dispatch(s: IrcSession, msg: IrcMessage, text: string): void {
   cmd.run(s, msg.params, m);
 }
 
+/** QUIT [:reason]: `ERROR :Closing link: Quit: reason` to the user; IRC neighbours see `QUIT :Quit: reason`. */
 function quit(s: IrcSession, p: readonly string[], m: ChatMember | undefined): void {
-  const reason = cleanText(p[0] ?? '').slice(0, 100);
+  const reason = cleanText(p[0] ?? '').slice(0, DEFAULTS.quitReasonMaxLength);
   const why = reason === '' ? 'Client quit' : `Quit: ${reason}`;
-  if (m !== undefined) return m.quit('CLIENT_EXIT', why);
+  if (m !== undefined) return actions.quit(m, 'CLIENT_EXIT', reason, why);
   s.close(why, 'CLIENT_EXIT');
 }
 
@@ -124,9 +127,14 @@ function join(s: IrcSession, p: readonly string[], m: ChatMember): void {
 function part(s: IrcSession, p: readonly string[], m: ChatMember): void {
   for (const target of p[0]!.split(',')) {
     const room = roomOf(target);
-    if (room === null || s.ctx.hub.createdAt(room) === undefined) s.num('403', target, 'No such channel');
-    else if (actions.part(m, room) === 'not-in-room') s.num('442', target, "You're not on that channel");
-    else s.raw(s.renderer.line(s.ctx.hub.now(), s.renderer.source(m.name), 'PART', [channel(room)]));
+    // The room as spelt while it exists (names and rooms are case-insensitive: #Dev is #dev).
+    if (room === null || s.ctx.hub.createdAt(room) === undefined) {
+      s.num('403', target, 'No such channel');
+      continue;
+    }
+    const shown = s.ctx.hub.spelling(room);
+    if (actions.part(m, room) === 'not-in-room') s.num('442', target, "You're not on that channel");
+    else s.raw(s.renderer.line(s.ctx.hub.now(), s.renderer.source(m.name), 'PART', [channel(shown)]));
   }
 }
 
@@ -155,7 +163,7 @@ function talk(s: IrcSession, p: readonly string[], m: ChatMember, command: 'PRIV
       const result = ctcp !== undefined ? actions.act(m, room, ctcp.body) : actions.say(m, room, p[1]);
       if (result === 'empty') error('412', 'No text to send');
       else if (result === 'not-in-room') error(s.ctx.hub.createdAt(room) === undefined ? '403' : '404', target, s.ctx.hub.createdAt(room) === undefined ? 'No such channel' : 'Cannot send to channel');
-      else echo(s, m, ctcp !== undefined ? { kind: 'action', room, text: ctcp.body } : { kind: 'message', room, text: p[1] });
+      else echo(s, m, ctcp !== undefined ? { kind: 'action', room: s.ctx.hub.spelling(room), text: ctcp.body } : { kind: 'message', room: s.ctx.hub.spelling(room), text: p[1] });
       continue;
     }
     // The core has no private action: it goes as `* nick waves`, which reads the same on every protocol.
@@ -168,7 +176,7 @@ function talk(s: IrcSession, p: readonly string[], m: ChatMember, command: 'PRIV
     } else {
       const away = s.ctx.hub.get(target)?.away;
       if (away !== undefined) error('301', target, away);
-      echo(s, m, { kind: 'private', to: target, text });
+      echo(s, m, { kind: 'private', to: s.ctx.hub.get(target)?.name ?? target, text });
     }
   }
 }
@@ -193,9 +201,39 @@ function topic(s: IrcSession, p: readonly string[], m: ChatMember): void {
   if (actions.setTopic(m, room, p[1]) === 'not-in-room') s.num('442', target, "You're not on that channel");
 }
 
+/** AWAY: 305/306 to the user; the neighbours who negotiated away-notify see an AWAY line (the hub's away event). */
+/**
+ * KICK #chan nick: there are no channel operators here (the admin's /kick, which disconnects, is a
+ * text and browser command), so nobody holds the privilege: 403/442 as the modern spec orders the
+ * checks, then 482 ERR_CHANOPRIVSNEEDED.
+ */
+function kick(s: IrcSession, p: readonly string[], m: ChatMember): void {
+  const target = p[0]!.split(',')[0]!;
+  const room = roomOf(target);
+  if (room === null || s.ctx.hub.createdAt(room) === undefined) return s.num('403', target, 'No such channel');
+  if (!m.rooms.has(s.ctx.hub.spelling(room))) return s.num('442', target, "You're not on that channel");
+  s.num('482', target, "You're not channel operator");
+}
+
+/**
+ * INVITE nick #chan: channels are open to everyone (no +i), so an invitation is only a pointer. The
+ * checks and 341 RPL_INVITING follow the modern spec; the invitee gets it as a private message
+ * (`* nick invites you to #chan`), which reads the same on every protocol.
+ */
+function invite(s: IrcSession, p: readonly string[], m: ChatMember): void {
+  const [nick, target] = [p[0]!, p[1]!];
+  const invitee = s.ctx.hub.get(nick);
+  if (invitee === undefined) return s.num('401', nick, 'No such nick/channel');
+  const room = roomOf(target);
+  if (room === null || s.ctx.hub.createdAt(room) === undefined) return s.num('403', target, 'No such channel');
+  const shown = s.ctx.hub.spelling(room);
+  if (!m.rooms.has(shown)) return s.num('442', target, "You're not on that channel");
+  if (invitee.rooms.has(shown)) return s.num('443', invitee.name, target, 'is already on channel');
+  if (actions.whisper(m, invitee.name, `* ${m.name} invites you to ${channel(shown)}`) !== 'sent') return s.num('401', nick, 'No such nick/channel');
+  s.num('341', invitee.name, channel(shown));
+}
+
 function away(s: IrcSession, p: readonly string[], m: ChatMember): void {
-  const text = cleanText(p[0] ?? '').slice(0, DEFAULTS.topicMaxLength);
-  m.away = text === '' ? undefined : text;
-  if (m.away === undefined) s.num('305', 'You are no longer marked as being away');
+  if (actions.setAway(m, p[0] ?? '') === 'back') s.num('305', 'You are no longer marked as being away');
   else s.num('306', 'You have been marked as being away');
 }

@@ -66,7 +66,8 @@ export function motd(s: IrcSession): void {
 }
 
 /** After entering `room`: the JOIN echo, its topic (332/333) and names (353/366). */
-export function joinReply(s: IrcSession, m: ChatMember, room: string): void {
+export function joinReply(s: IrcSession, m: ChatMember, spelt: string): void {
+  const room = s.ctx.hub.spelling(spelt);
   s.raw(s.renderer.line(s.ctx.hub.now(), s.renderer.source(m.name), 'JOIN', [channel(room)]));
   const topic = s.ctx.hub.topic(room);
   if (topic !== undefined) topicReply(s, room);
@@ -82,7 +83,8 @@ export function topicReply(s: IrcSession, room: string): void {
 }
 
 /** 353 lines and 366 for one room (366 alone when it does not exist). */
-export function names(s: IrcSession, room: string): void {
+export function names(s: IrcSession, spelt: string): void {
+  const room = s.ctx.hub.spelling(spelt);
   const long = s.caps.has('userhost-in-names');
   const list = [...s.ctx.hub.roomMembers(room)].map((m) => (long ? s.renderer.source(m.name) : m.name));
   for (let i = 0; i < list.length; i += NAMES_PER_LINE) s.num('353', '=', channel(room), list.slice(i, i + NAMES_PER_LINE).join(' '));
@@ -147,14 +149,17 @@ export function mode(s: IrcSession, m: ChatMember, target: string, change: strin
     if (/^[+-]?b$/.test(change)) return s.num('368', target, 'End of channel ban list');
     return s.num('482', target, "You're not channel operator");
   }
-  if (target !== m.name) return hub.get(target) === undefined ? s.num('401', target, 'No such nick/channel') : s.num('502', "Can't change mode for other users");
+  if (hub.get(target) !== m) return hub.get(target) === undefined ? s.num('401', target, 'No such nick/channel') : s.num('502', "Can't change mode for other users");
   if (change === undefined || /^[+-]i$/.test(change)) return s.num('221', '+i');
   s.num('501', 'Unknown MODE flag');
 }
 
 /** ISON: 303 with the nicks given that are online. */
 export function ison(s: IrcSession, nicks: readonly string[]): void {
-  const online = nicks.flatMap((p) => p.split(' ')).filter((n) => n !== '' && s.ctx.hub.get(n) !== undefined);
+  const online = nicks.flatMap((p) => p.split(' ')).flatMap((n) => {
+    const m = n === '' ? undefined : s.ctx.hub.get(n);
+    return m === undefined ? [] : [m.name];
+  });
   s.num('303', online.join(' '));
 }
 

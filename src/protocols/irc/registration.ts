@@ -1,5 +1,5 @@
-import { nameProblem } from '../../core/names.js';
-import { CAPS, type Cap, type IrcSession } from './session.js';
+import { nameKey, nameProblem } from '../../core/names.js';
+import { CAPS, RENDERER_CAPS, type Cap, type IrcSession } from './session.js';
 
 /**
  * The registration commands (CAP, NICK, USER, PASS, AUTHENTICATE): they collect what a login needs
@@ -27,10 +27,12 @@ export function cap(s: IrcSession, p: readonly string[]): void {
       if (!registered) s.negotiating = true;
       const asked = (p[1] ?? '').trim();
       const changes = asked.split(' ').filter((x) => x !== '');
-      // All or nothing: an unknown cap, or server-time changed once the renderer is chosen, refuses the lot.
+      // All or nothing: an unknown cap, or a renderer cap changed once the renderer is chosen, refuses the lot.
       const ok = changes.every((c) => {
         const name = c.startsWith('-') ? c.slice(1) : c;
-        return (CAPS as readonly string[]).includes(name) && !(registered && name === 'server-time' && s.caps.has('server-time') === c.startsWith('-'));
+        if (!(CAPS as readonly string[]).includes(name)) return false;
+        const cap = name as Cap;
+        return !(registered && RENDERER_CAPS.has(cap) && s.caps.has(cap) === c.startsWith('-'));
       });
       if (!ok || changes.length === 0) return s.raw(capLine(s, 'NAK', asked));
       for (const c of changes) {
@@ -56,7 +58,7 @@ export function nick(s: IrcSession, p: readonly string[]): void {
   const wanted = p[0] ?? '';
   if (wanted === '') return s.num('431', 'No nickname given');
   if (s.member !== undefined) {
-    if (wanted !== s.member.name) s.num('432', wanted, 'Nick changes are not supported: your nick is your account name');
+    if (nameKey(wanted) !== nameKey(s.member.name)) s.num('432', wanted, 'Nick changes are not supported: your nick is your account name');
     return;
   }
   if (nameProblem(wanted) !== null) return s.num('432', wanted, 'Erroneous nickname');

@@ -11,22 +11,29 @@ import { utcTime } from '../../core/history.js';
  * - Pure and the same for every recipient: nothing per recipient appears in a render (a server
  *   notice goes to `*`, not to the recipient's nick), so the hub renders a broadcast once per
  *   renderer instance and every IRC recipient with the same capabilities gets the same Buffer.
- * - server-time is a second instance (`irc+time`), chosen by the session before login: clients that
- *   negotiated it get `@time=...` on stamped events, and each instance still renders once.
+ * - The capabilities that change what a broadcast looks like are renderer variants, one instance
+ *   each (IrcRenderers), chosen by the session before login: server-time (`@time=...` on stamped
+ *   events) and away-notify (AWAY lines; without it an away event renders to nothing, which the
+ *   hub does not queue). The hub renders a broadcast once per variant in use, at most four.
  * - No line the server sends is longer than 512 bytes without its tags: long user text is split over
  *   several messages at character boundaries (a text user may send 4 KiB in one line).
  */
 export class IrcRenderer implements Renderer {
   readonly id: string;
+  /** Prefix stamped events with `@time=` (the server-time capability). */
+  private readonly serverTime: boolean;
+  /** Render away events as AWAY lines (the away-notify capability). */
+  private readonly awayNotify: boolean;
 
   constructor(
     private readonly serverName: string,
     /** The host part of every user's source. */
     private readonly userHost: string,
-    /** Prefix stamped events with `@time=` (the server-time capability). */
-    private readonly serverTime: boolean,
+    variant: IrcVariant,
   ) {
-    this.id = serverTime ? 'irc+time' : 'irc';
+    this.serverTime = variant.serverTime;
+    this.awayNotify = variant.awayNotify;
+    this.id = `irc${this.serverTime ? '+time' : ''}${this.awayNotify ? '+away' : ''}`;
   }
 
   /** `nick!nick@host`. */
@@ -51,7 +58,10 @@ export class IrcRenderer implements Renderer {
       case 'left':
         return event.how === 'part'
           ? this.line(event.stamp.at, this.source(event.user), 'PART', [channel(event.room)])
-          : this.line(event.stamp.at, this.source(event.user), 'QUIT', ['Quit'], true);
+          : this.line(event.stamp.at, this.source(event.user), 'QUIT', [event.reason === undefined ? 'Quit' : `Quit: ${oneLine(event.reason)}`], true);
+      case 'away':
+        if (!this.awayNotify) return '';
+        return this.line(event.stamp.at, this.source(event.user), 'AWAY', event.text === '' ? [] : [oneLine(event.text)], true);
       case 'topic':
         return this.line(event.stamp.at, this.source(event.by), 'TOPIC', [channel(event.room), oneLine(event.text)]);
       case 'history': {
@@ -85,6 +95,28 @@ export class IrcRenderer implements Renderer {
     let out = '';
     for (const piece of splitBytes(oneLine(text), Math.max(MIN_PIECE, MAX_LINE - overhead))) out += this.line(at, src, command, [target, `${open}${piece}${close}`]);
     return out;
+  }
+}
+
+/** The capabilities that make a renderer variant. */
+export interface IrcVariant {
+  readonly serverTime: boolean;
+  readonly awayNotify: boolean;
+}
+
+/**
+ * Every renderer variant, built once per listener and shared by all its sessions, so the hub's
+ * render-once cache sees one IRC renderer per variant in use.
+ */
+export class IrcRenderers {
+  private readonly all: readonly IrcRenderer[];
+
+  constructor(serverName: string, userHost: string) {
+    this.all = [0, 1, 2, 3].map((i) => new IrcRenderer(serverName, userHost, { serverTime: (i & 1) !== 0, awayNotify: (i & 2) !== 0 }));
+  }
+
+  for(serverTime: boolean, awayNotify: boolean): IrcRenderer {
+    return this.all[(serverTime ? 1 : 0) | (awayNotify ? 2 : 0)]!;
   }
 }
 

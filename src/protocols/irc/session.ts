@@ -8,7 +8,7 @@ import { CoreSession, SessionCore, type SessionHooks } from '../../core/session-
 import type { Transport } from '../../core/transport.js';
 import { parseMessage, splitLength } from './codec.js';
 import { dispatch } from './commands.js';
-import type { IrcRenderer } from './render.js';
+import type { IrcRenderer, IrcRenderers } from './render.js';
 import { joinReply, welcome } from './queries.js';
 
 /** The IRC protocol's own settings, filled by src/server/server.ts. */
@@ -24,13 +24,15 @@ export interface IrcSettings {
   /** Ping a silent client after this long; close it if it stays silent as long again. */
   readonly pingIntervalMs: number;
   readonly maxRoomsPerUser: number;
-  /** The two renderers (without and with server-time), shared by every IRC session. */
-  readonly renderers: { readonly plain: IrcRenderer; readonly timed: IrcRenderer };
+  /** The renderer variants (server-time, away-notify), shared by every IRC session. */
+  readonly renderers: IrcRenderers;
 }
 
 /** The capabilities this server implements; CAP LS advertises exactly these. */
-export const CAPS = ['cap-notify', 'echo-message', 'message-tags', 'multi-prefix', 'sasl', 'server-time', 'userhost-in-names'] as const;
+export const CAPS = ['away-notify', 'cap-notify', 'echo-message', 'message-tags', 'multi-prefix', 'sasl', 'server-time', 'userhost-in-names'] as const;
 export type Cap = (typeof CAPS)[number];
+/** Capabilities that choose the renderer: fixed once registered (the member keeps its renderer). */
+export const RENDERER_CAPS: ReadonlySet<Cap> = new Set(['away-notify', 'server-time']);
 
 /** Longest line without tags (CRLF excluded) and longest tag part, modern.ircdocs.horse / IRCv3. */
 const MAX_REST = 510;
@@ -88,7 +90,7 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
 
   /** The renderer for this client's capabilities; fixed once registered (the member keeps it). */
   get renderer(): IrcRenderer {
-    return this.caps.has('server-time') ? this.settings.renderers.timed : this.settings.renderers.plain;
+    return this.settings.renderers.for(this.caps.has('server-time'), this.caps.has('away-notify'));
   }
 
   get member(): ChatMember | undefined {
@@ -295,7 +297,7 @@ function safeParam(p: string, i: number, all: readonly string[]): string {
  * Numerics whose last param is a token (modes, a time, a server's modes), written without a colon as
  * other servers do; every other numeric's last param is text and always gets its colon.
  */
-const BARE_LAST: ReadonlySet<string> = new Set(['004', '221', '324', '329', '333']);
+const BARE_LAST: ReadonlySet<string> = new Set(['004', '221', '324', '329', '333', '341']);
 
 /** Longest user input echoed in a middle param (a name is at most 33 bytes). */
 const ECHO_MAX = 64;

@@ -22,6 +22,9 @@ export function textLine(event: ChatEvent): string {
       return event.how === 'logout' ? `${event.user} left the chat.\n` : `${event.user} left room ${event.room}.\n`;
     case 'topic':
       return topicLine(event.by, event.room, event.text);
+    case 'away':
+      // The seed's protocol has no away status: nothing is sent (an empty render queues nothing).
+      return '';
     case 'history': {
       const e = event.entry;
       const line = e.kind === 'topic' ? topicLine(e.from, e.room, e.text) : e.kind === 'action' ? `* ${e.from} ${e.text}\n` : `${e.from}: ${e.text}\n`;

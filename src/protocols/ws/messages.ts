@@ -108,6 +108,8 @@ export type ServerMessage =
   | { readonly type: 'joined'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'login' | 'join' }
   /** Someone left a room you are in, or the chat (`logout`: one frame, whatever rooms you shared). */
   | { readonly type: 'left'; readonly at: number; readonly user: string; readonly room: string; readonly how: 'logout' | 'part' }
+  /** A user in one of your rooms set (`text`) or cleared (`text` '') their away status. */
+  | { readonly type: 'away'; readonly at: number; readonly user: string; readonly text: string }
   | { readonly type: 'topic'; readonly at: number; readonly by: string; readonly room: string; readonly text: string; readonly history?: true }
   /**
    * The end of the answer to a `history` request (after its lines). `more`: older lines are stored

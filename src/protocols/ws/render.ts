@@ -18,6 +18,8 @@ export function wsMessage(event: ChatEvent): ServerMessage {
       return { type: 'left', at: event.stamp.at, user: event.user, room: event.room, how: event.how };
     case 'topic':
       return { type: 'topic', at: event.stamp.at, by: event.by, room: event.room, text: event.text };
+    case 'away':
+      return { type: 'away', at: event.stamp.at, user: event.user, text: event.text };
     case 'history': {
       const e = event.entry;
       if (e.kind === 'topic') return { type: 'topic', at: e.at, by: e.from, room: e.room, text: e.text, history: true };
