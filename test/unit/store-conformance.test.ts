@@ -148,3 +148,29 @@ test('memory: bounded in bytes per room and in all rooms, the least recently wri
   assert.deepEqual(await store.history('a', 1000), [], 'the room written least recently went first');
   assert.ok((await store.history('d', 1000)).length > 0);
 });
+
+test('sqlite: a disk that fills while running is counted and reported, never thrown into the chat', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'store-full-'));
+  const errors: string[] = [];
+  const store = new SqliteStore(dir, { ...LIMITS, history: 100_000 }, (message) => errors.push(message));
+  try {
+    store.append({ room: 'lobby', kind: 'message', from: 'u', text: 'written before the disk filled', at: 0 });
+    store.flush();
+    // SQLite's own page limit stands in for a full disk: writes past it fail with SQLITE_FULL.
+    const db = (store as unknown as { db: { pragma(p: string, o?: { simple: boolean }): unknown } }).db;
+    db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 2}`);
+    for (let turn = 0; turn < 20; turn++) {
+      for (let i = 0; i < 50; i++) store.append({ room: 'lobby', kind: 'message', from: 'u', text: 'x'.repeat(500), at: turn * 100 + i });
+      store.flush();
+    }
+    assert.ok(store.stats.errors > 0, 'some writes failed');
+    assert.match(errors[0] ?? '', /could not write \d+ history entries: the disk is full/);
+    // An offline message that cannot be stored is a rejection the server turns into "not stored".
+    const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.storeOffline({ to: `bob${i}`, from: 'amy', text: 'x'.repeat(4000), at: 1 })));
+    assert.ok(outcomes.some((o) => o.status === 'rejected' && /could not store a message for bob\d+/.test(String(o.reason))), JSON.stringify(outcomes.map((o) => o.status)));
+    assert.ok((await store.history('lobby', 5)).length > 0, 'what was written before is still there');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
