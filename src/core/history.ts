@@ -41,16 +41,27 @@ export async function replay(m: ChatMember, room: string, n: number, end?: strin
  * `reserve` bytes (at most half of --queue-bytes in all), oldest first.
  */
 export function newestThatFit(m: ChatMember, entries: readonly HistoryEntry[], reserve: number): Buffer[] {
+  return thatFit(m, entries, reserve, (entry) => m.renderer.render({ kind: 'history', entry }), 'newest');
+}
+
+/**
+ * `entries` (oldest first) as `render` renders them, as many as fit in one reply of `m` beside
+ * `reserve` bytes (at most half of --queue-bytes in all), keeping the newest or the oldest of them;
+ * oldest first. For a protocol that renders stored lines its own way (a history request's answer
+ * is one user's reply, not a broadcast).
+ */
+export function thatFit(m: ChatMember, entries: readonly HistoryEntry[], reserve: number, render: (entry: HistoryEntry) => Buffer, keep: 'newest' | 'oldest'): Buffer[] {
   const budget = Math.floor(m.ctx.settings.queueBytes / 2);
   const parts: Buffer[] = [];
+  const n = entries.length;
   let size = reserve;
-  for (let i = entries.length - 1; i >= 0; i--) {
-    const bytes = m.renderer.render({ kind: 'history', entry: entries[i]! });
+  for (let k = 0; k < n; k++) {
+    const bytes = render(entries[keep === 'newest' ? n - 1 - k : k]!);
     if (size + bytes.length > budget) break;
     parts.push(bytes);
     size += bytes.length;
   }
-  return parts.reverse();
+  return keep === 'newest' ? parts.reverse() : parts;
 }
 
 export type OfflineResult = 'stored' | 'full' | 'no-account' | 'unavailable' | 'failed';

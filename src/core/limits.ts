@@ -122,6 +122,8 @@ export const DEFAULTS = {
   ircPort: 6667 as number | null,
   /** An IRC client silent this long (ms) is sent PING; one that stays silent another interval is closed (PING_TIMEOUT). */
   ircPingIntervalMs: 90_000,
+  /** Most lines one IRC CHATHISTORY request returns (ISUPPORT CHATHISTORY=; less when --history is less). */
+  ircChathistoryMax: 100,
   /** The IRC server name when --server-name is not given and the machine has no host name. */
   serverName: 'chatd.local',
 

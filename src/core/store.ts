@@ -11,6 +11,10 @@
  * - `history` sees everything appended before it was called (pending writes included), oldest
  *   first, at most `limits.history` per room. With `before` (ms), only entries whose `at` is
  *   earlier than it: the last `n` of those (a cursor to page back through a room).
+ * - `historyRange` is the general form: the entries strictly between `after` and `before` (either
+ *   may be left out), at most `limit` (and `limits.history`) of them, the newest of those or the
+ *   oldest (`from`), returned oldest first. `history(room, n, before)` is
+ *   `historyRange(room, { before, limit: n })`.
  * - `storeOffline` resolves only once the message is durable (committed): the server tells the
  *   sender "will be delivered" after it resolves. At most `limits.offline` per recipient: beyond,
  *   'full' and nothing stored.
@@ -54,6 +58,18 @@ export interface StoreStats {
   errors: number;
 }
 
+/** Which entries of a room `historyRange` returns. */
+export interface HistoryRange {
+  /** Only entries with `at > after` (ms). */
+  readonly after?: number;
+  /** Only entries with `at < before` (ms). */
+  readonly before?: number;
+  /** At most this many (and at most `limits.history`). */
+  readonly limit: number;
+  /** Which end of the range the `limit` keeps: the newest entries (the default) or the oldest. */
+  readonly from?: 'newest' | 'oldest';
+}
+
 export interface ChatStore {
   /** 'memory' or 'sqlite', for the banner and /stats. */
   readonly kind: string;
@@ -64,6 +80,8 @@ export interface ChatStore {
   append(entry: HistoryEntry): void;
   /** The last `n` entries of `room` (those with `at < before` when given), oldest first. */
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]>;
+  /** The entries of `room` within `range`, oldest first. */
+  historyRange(room: string, range: HistoryRange): Promise<HistoryEntry[]>;
   storeOffline(entry: OfflineEntry): Promise<'stored' | 'full'>;
   takeOffline(user: string): Promise<OfflineEntry[]>;
   /** Deletes entries older than the retention; resolves with how many. */

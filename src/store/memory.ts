@@ -1,4 +1,4 @@
-import type { ChatStore, HistoryEntry, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
+import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
 import { DEFAULTS } from '../core/limits.js';
 
 /** One room's lines, oldest first, from index `head` on (dropped slots are cleared), and their size. */
@@ -59,16 +59,22 @@ export class MemoryStore implements ChatStore {
   }
 
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]> {
+    return this.historyRange(room, before === undefined ? { limit: n } : { before, limit: n });
+  }
+
+  historyRange(room: string, range: HistoryRange): Promise<HistoryEntry[]> {
     const r = this.rooms.get(room);
-    const keep = Math.min(n, this.limits.history);
+    const keep = Math.min(range.limit, this.limits.history);
     if (r === undefined || keep <= 0) return Promise.resolve([]);
-    if (before === undefined) return Promise.resolve(r.list.slice(Math.max(r.head, r.list.length - keep)).filter(isEntry));
-    // Newest first from the end (at most --history lines per room), then turned oldest first.
+    const { after = -Infinity, before = Infinity } = range;
+    const inRange = (e: HistoryEntry): boolean => e.at > after && e.at < before;
     const found: HistoryEntry[] = [];
-    for (let i = r.list.length - 1; i >= r.head && found.length < keep; i--) {
-      const e = r.list[i]!;
-      if (e.at < before) found.push(e);
+    if (range.from === 'oldest') {
+      for (let i = r.head; i < r.list.length && found.length < keep; i++) if (inRange(r.list[i]!)) found.push(r.list[i]!);
+      return Promise.resolve(found);
     }
+    // Newest first from the end (at most --history lines per room), then turned oldest first.
+    for (let i = r.list.length - 1; i >= r.head && found.length < keep; i--) if (inRange(r.list[i]!)) found.push(r.list[i]!);
     return Promise.resolve(found.reverse());
   }
 
@@ -112,10 +118,6 @@ export class MemoryStore implements ChatStore {
   close(): Promise<void> {
     return Promise.resolve();
   }
-}
-
-function isEntry(e: HistoryEntry | undefined): e is HistoryEntry {
-  return e !== undefined;
 }
 
 /** Drops entries older than `cutoff` from every list of `map`; returns how many. */

@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ChatStore, HistoryEntry, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
+import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
 import { StoreError } from '../core/store.js';
 import { beforeFlush } from '../core/outbox.js';
 
@@ -58,8 +58,9 @@ export class SqliteStore implements ChatStore {
   private flushScheduled = false;
   private readonly insertHistory: Database.Statement;
   private readonly trimRoom: Database.Statement;
-  private readonly selectHistory: Database.Statement;
-  private readonly selectHistoryBefore: Database.Statement;
+  /** The newest and the oldest entries of a room within (after, before). */
+  private readonly selectNewest: Database.Statement;
+  private readonly selectOldest: Database.Statement;
   private readonly countOffline: Database.Statement;
   private readonly insertOffline: Database.Statement;
   private readonly selectOffline: Database.Statement;
@@ -99,8 +100,9 @@ export class SqliteStore implements ChatStore {
     }
     this.insertHistory = this.db.prepare('INSERT INTO history (room, at, kind, from_user, text) VALUES (?, ?, ?, ?, ?)');
     this.trimRoom = this.db.prepare('DELETE FROM history WHERE room = ? AND id <= (SELECT id FROM history WHERE room = ? ORDER BY id DESC LIMIT 1 OFFSET ?)');
-    this.selectHistory = this.db.prepare('SELECT room, at, kind, from_user, text FROM (SELECT * FROM history WHERE room = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
-    this.selectHistoryBefore = this.db.prepare('SELECT room, at, kind, from_user, text FROM (SELECT * FROM history WHERE room = ? AND at < ? ORDER BY id DESC LIMIT ?) ORDER BY id');
+    const range = (order: string): string => `SELECT room, at, kind, from_user, text FROM (SELECT * FROM history WHERE room = ? AND at > ? AND at < ? ORDER BY id ${order} LIMIT ?) ORDER BY id`;
+    this.selectNewest = this.db.prepare(range('DESC'));
+    this.selectOldest = this.db.prepare(range('ASC'));
     this.countOffline = this.db.prepare('SELECT count(*) AS n FROM offline WHERE to_user = ?');
     this.insertOffline = this.db.prepare('INSERT INTO offline (to_user, at, from_user, text) VALUES (?, ?, ?, ?)');
     this.selectOffline = this.db.prepare('SELECT to_user, at, from_user, text FROM offline WHERE to_user = ? ORDER BY id');
@@ -143,10 +145,17 @@ export class SqliteStore implements ChatStore {
   }
 
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]> {
+    return this.historyRange(room, before === undefined ? { limit: n } : { before, limit: n });
+  }
+
+  historyRange(room: string, range: HistoryRange): Promise<HistoryEntry[]> {
     this.flush();
-    const limit = Math.min(n, this.limits.history);
+    const limit = Math.min(range.limit, this.limits.history);
     if (limit <= 0) return Promise.resolve([]);
-    const rows = (before === undefined ? this.selectHistory.all(room, limit) : this.selectHistoryBefore.all(room, before, limit)) as HistoryRow[];
+    // Times are whole ms since the epoch: the safe integers bound every one of them.
+    const after = range.after ?? Number.MIN_SAFE_INTEGER;
+    const before = range.before ?? Number.MAX_SAFE_INTEGER;
+    const rows = (range.from === 'oldest' ? this.selectOldest : this.selectNewest).all(room, after, before, limit) as HistoryRow[];
     return Promise.resolve(rows.map((r) => ({ room: r.room, at: r.at, kind: r.kind as HistoryEntry['kind'], from: r.from_user, text: r.text })));
   }
 

@@ -144,7 +144,7 @@ test('away-notify: AWAY set and cleared reaches IRC neighbours that asked (once 
     assert.ok(!/away|lunch/i.test(text.text), text.text);
     // The renderer is fixed once registered: away-notify cannot be changed then.
     assert.match(await ask(plain, 'CAP REQ away-notify', / NAK /), /CAP user2 NAK :away-notify\r\n/);
-    assert.match(await ask(notified, 'CAP LS 302', / LS /), /CAP user1 LS :away-notify cap-notify /);
+    assert.match(await ask(notified, 'CAP LS 302', / LS /), /CAP user1 LS :away-notify batch cap-notify /);
 
     // QUIT reasons: IRC neighbours see them (sanitised, cut), the text protocol keeps its words.
     plain.send(`QUIT :see you \u0007tomorrow${'!'.repeat(300)}\r\n`);

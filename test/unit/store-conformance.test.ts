@@ -74,6 +74,36 @@ for (const impl of IMPLEMENTATIONS) {
     });
   });
 
+  test(`${impl.name}: historyRange: entries strictly between after and before, the newest or the oldest of them, oldest first`, async () => {
+    await withStore(impl, async (store) => {
+      // Times 1001..1005 in lobby (two lines share 1003), one line in dev in between.
+      for (let i = 1; i <= 2; i++) store.append(entry('lobby', i));
+      store.append({ ...entry('lobby', 3), text: 'same ms a' });
+      store.append(entry('dev', 99, 1_003));
+      store.append({ ...entry('lobby', 3), text: 'same ms b' });
+      store.append(entry('lobby', 4));
+      const texts = async (range: Parameters<ChatStore['historyRange']>[1]): Promise<string[]> => (await store.historyRange('lobby', range)).map((e) => e.text);
+      assert.deepEqual(await texts({ limit: 100 }), ['line 1', 'line 2', 'same ms a', 'same ms b', 'line 4']);
+      assert.deepEqual(await texts({ limit: 2 }), ['same ms b', 'line 4'], 'the newest by default');
+      assert.deepEqual(await texts({ limit: 2, from: 'oldest' }), ['line 1', 'line 2']);
+      assert.deepEqual(await texts({ after: 1_001, limit: 100 }), ['line 2', 'same ms a', 'same ms b', 'line 4'], 'strictly after');
+      assert.deepEqual(await texts({ after: 1_001, limit: 2, from: 'oldest' }), ['line 2', 'same ms a']);
+      assert.deepEqual(await texts({ after: 1_002, before: 1_004, limit: 100 }), ['same ms a', 'same ms b'], 'both ends excluded');
+      assert.deepEqual(await texts({ after: 1_002, before: 1_004, limit: 1 }), ['same ms b']);
+      assert.deepEqual(await texts({ after: 1_002, before: 1_004, limit: 1, from: 'oldest' }), ['same ms a']);
+      assert.deepEqual(await texts({ after: 1_004, before: 1_002, limit: 100 }), [], 'an empty range');
+      assert.deepEqual(await texts({ after: 1_004, limit: 100 }), []);
+      assert.deepEqual(await texts({ before: 1_001, limit: 100 }), []);
+      assert.deepEqual(await texts({ limit: 0 }), []);
+      assert.deepEqual(await texts({ limit: -1, from: 'oldest' }), []);
+      assert.deepEqual((await store.historyRange('dev', { after: 1_002, before: 1_004, limit: 10 })).map((e) => e.text), ['line 99']);
+      assert.deepEqual(await store.historyRange('nowhere', { limit: 10, from: 'oldest' }), []);
+      // At most --history (5) whatever the limit, and what was just appended is seen.
+      store.append(entry('lobby', 5));
+      assert.deepEqual(await texts({ after: 0, limit: 100, from: 'oldest' }), ['line 2', 'same ms a', 'same ms b', 'line 4', 'line 5']);
+    });
+  });
+
   test(`${impl.name}: offline messages are kept per recipient up to the limit, taken oldest first, once`, async () => {
     await withStore(impl, async (store) => {
       for (let i = 0; i < 4; i++) assert.equal(await store.storeOffline({ to: 'bob', from: 'amy', text: `m${i}`, at: 10 + i }), i < 3 ? 'stored' : 'full');

@@ -7,6 +7,7 @@ import type { ChatMember } from '../../core/member.js';
 import type { IrcMessage } from './codec.js';
 import * as q from './queries.js';
 import { authenticate, cap, nick, pass, user } from './registration.js';
+import { chathistory } from './chathistory.js';
 import { channel } from './render.js';
 import type { IrcSession } from './session.js';
 
@@ -66,6 +67,7 @@ const TABLE: ReadonlyMap<string, IrcCommand> = new Map<string, IrcCommand>([
   ['USERHOST', registered((s, p) => q.userhost(s, p), 1)],
   ['VERSION', registered((s) => q.version(s))],
   ['TIME', registered((s) => q.time(s))],
+  ['CHATHISTORY', registered(chathistory)],
 ]);
 
 /** The gate: looks the command up, applies registration, flood control and readiness, checks params, runs it. */

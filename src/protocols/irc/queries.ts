@@ -1,5 +1,6 @@
 import { DEFAULTS } from '../../core/limits.js';
 import type { ChatMember } from '../../core/member.js';
+import { chathistoryMax } from './chathistory.js';
 import { channel } from './render.js';
 import type { IrcSession } from './session.js';
 
@@ -34,6 +35,8 @@ export function welcome(s: IrcSession): Buffer {
     'CHANMODES=b,,,',
     `CHANNELLEN=${DEFAULTS.roomMaxLength + 1}`,
     'CHANTYPES=#',
+    `CHATHISTORY=${chathistoryMax(s)}`,
+    'MSGREFTYPES=timestamp',
     `NETWORK=${network}`,
     `NICKLEN=${DEFAULTS.nameMaxLength}`,
     'PREFIX=',

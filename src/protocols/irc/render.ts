@@ -118,6 +118,11 @@ export class IrcRenderers {
   for(serverTime: boolean, awayNotify: boolean): IrcRenderer {
     return this.all[(serverTime ? 1 : 0) | (awayNotify ? 2 : 0)]!;
   }
+
+  /** The variant without tags: for replies that add their own (CHATHISTORY batches). */
+  get plain(): IrcRenderer {
+    return this.all[0]!;
+  }
 }
 
 /** The longest IRC line without tags, CRLF included (modern.ircdocs.horse). */

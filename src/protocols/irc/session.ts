@@ -29,7 +29,7 @@ export interface IrcSettings {
 }
 
 /** The capabilities this server implements; CAP LS advertises exactly these. */
-export const CAPS = ['away-notify', 'cap-notify', 'echo-message', 'message-tags', 'multi-prefix', 'sasl', 'server-time', 'userhost-in-names'] as const;
+export const CAPS = ['away-notify', 'batch', 'cap-notify', 'draft/chathistory', 'echo-message', 'message-tags', 'multi-prefix', 'sasl', 'server-time', 'userhost-in-names'] as const;
 export type Cap = (typeof CAPS)[number];
 /** Capabilities that choose the renderer: fixed once registered (the member keeps its renderer). */
 export const RENDERER_CAPS: ReadonlySet<Cap> = new Set(['away-notify', 'server-time']);
@@ -283,7 +283,7 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
  * Params echoing user input (a command name, a target) may hold anything a line can: no CR, LF or
  * NUL may go back out, a middle param may not hold a space or be empty, and none is echoed long.
  */
-function safeParam(p: string, i: number, all: readonly string[]): string {
+export function safeParam(p: string, i: number, all: readonly string[]): string {
   const last = i === all.length - 1;
   let v = p.replace(/[\r\n\0]/g, '');
   if (!last) {
