@@ -88,7 +88,7 @@ function emit(o: BenchOptions, data: BenchReport | CompareReport, text: string, 
   }
 }
 
-/** `bench compare <scenario> --target A --target B`: both runs in one invocation, then the ratios. */
+/** `bench compare <scenario> --target A --target B [--target C ...]`: all runs in one invocation, then the ratios to A. */
 async function compare(argv: string[], command: string, progress: Progress): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === '--help' || sub === '-h' || sub === undefined) {
@@ -98,32 +98,38 @@ async function compare(argv: string[], command: string, progress: Progress): Pro
   if (!isScenario(sub)) throw new UsageError(`unknown scenario ${sub}`);
   const o = parseOptions(sub, rest);
   if (o.help) { process.stdout.write(`${SCENARIO_HELP[sub]}\n`); return 0; }
-  const [[ta, oa], [tb, ob]] = compareRuns(o);
-  const a = await runOne(sub, ta, oa, command, progress);
-  const b = await runOne(sub, tb, ob, command, progress);
+  const runs: BenchReport[] = [];
+  for (const [t, ot] of compareRuns(o)) runs.push(await runOne(sub, t, ot, command, progress));
+  const [a, b, ...more] = runs as [BenchReport, BenchReport, ...BenchReport[]];
   const report: CompareReport = {
     schema: SCHEMA, kind: 'compare', date: new Date().toISOString(), command, machine: machineInfo(), scenario: sub,
-    runs: [a, b], metrics: compareMetrics(a, b),
+    runs: [a, b, ...more], metrics: compareMetrics(runs),
   };
-  const saved = o.save ? saveJson(o.resultsDir, `compare-${sub}-${a.target.name}-vs-${b.target.name}`, report) : null;
-  if (sub === 'room' && o.svg !== null) writeSvg(o.svg, renderChart([seriesOf(a), seriesOf(b)], 'room'));
+  const saved = o.save ? saveJson(o.resultsDir, `compare-${sub}-${runs.map((r) => r.target.name).join('-vs-')}`, report) : null;
+  if (sub === 'room' && o.svg !== null) writeSvg(o.svg, renderChart(runs.map(seriesOf), 'room'));
   emit(o, report, renderCompare(report), saved);
   return 0;
 }
 
+/** Most targets one compare runs (each one after the other, so a run takes N times as long). */
+export const MAX_COMPARE_TARGETS = 4;
+
 /**
- * The two runs of a compare: two targets with the same options, or (--protos A,B) one target, by
- * default our server, spoken to once per protocol.
+ * The runs of a compare: two to four targets with the same options (--proto applies to `chat`;
+ * ws:// and IRC-only targets speak their own protocol), or (--protos A,B) one target, by default
+ * our server, spoken to once per protocol.
  */
-function compareRuns(o: BenchOptions): [[string, BenchOptions], [string, BenchOptions]] {
+function compareRuns(o: BenchOptions): Array<[string, BenchOptions]> {
   if (o.protos !== null) {
     if (o.targets.length > 1) throw new UsageError('--protos compares one target over two protocols: give at most one --target');
     const t = o.targets[0] ?? 'chat';
-    return [[t, { ...o, proto: o.protos[0]! }], [t, { ...o, proto: o.protos[1]! }]];
+    return o.protos.map((p) => [t, { ...o, proto: p }]);
   }
-  if (o.targets.length === 1 || o.targets.length > 2) throw new UsageError('compare takes two --target (or none: chat and redis), or --protos A,B');
-  const [ta, tb] = o.targets.length === 2 ? [o.targets[0]!, o.targets[1]!] : ['chat', 'redis'];
-  return [[ta, o], [tb, o]];
+  if (o.targets.length === 1 || o.targets.length > MAX_COMPARE_TARGETS) {
+    throw new UsageError(`compare takes 2 to ${MAX_COMPARE_TARGETS} --target (or none: chat and redis), or --protos A,B`);
+  }
+  const targets = o.targets.length > 0 ? o.targets : ['chat', 'redis'];
+  return targets.map((t) => [t, o]);
 }
 
 function seriesOf(r: BenchReport): ChartSeries {

@@ -4,11 +4,12 @@ import { LineReader } from './line-reader.js';
 import { RespReader, encodeCommand } from './resp.js';
 import { parsePayload, parseWsMessagePayload, payloadStartInChatLine, type PayloadFields } from './payload.js';
 import { WsLink } from './ws-link.js';
+import { IrcLink } from './irc-link.js';
 import type { WorkerConfig } from './worker-protocol.js';
 
 /**
- * One simulated user on a real socket: logs in (text prompts, Redis HELLO 3 + SUBSCRIBE, or a
- * WebSocket upgrade and a JSON `login` frame), then
+ * One simulated user on a real socket: logs in (text prompts, Redis HELLO 3 + SUBSCRIBE, a
+ * WebSocket upgrade and a JSON `login` frame, or IRC registration and a JOIN), then
  * feeds every received byte to a sink without building strings. All connections of a process share
  * one read buffer (reads are handled synchronously, one socket at a time).
  */
@@ -37,6 +38,7 @@ export class ClientConn {
   private readonly lines: LineReader | null;
   private readonly resp: RespReader | null;
   private readonly ws: WsLink | null;
+  private readonly irc: IrcLink | null;
   /** The start of every `say` frame (its room fixed at login), so a send builds one string. */
   private sayPrefix = '';
   /** Resolves true at the welcome (or SUBSCRIBE confirmation), false on refusal, close or timeout. */
@@ -79,7 +81,17 @@ export class ClientConn {
         else this.fail(why);
       },
     }) : null;
-    if (this.ws !== null) this.step = Step.WaitWelcome;
+    this.irc = cfg.proto === 'irc' ? new IrcLink(this.socket, {
+      nick: fillPattern(cfg.userPattern, id + 1),
+      password: cfg.ircPass ? fillPattern(cfg.passPattern, id + 1) : null,
+      channel: `#${room ?? cfg.channel}`,
+    }, {
+      ready: () => { this.step = Step.Ready; this.settle(true); },
+      message: (b, s, e) => { if (parsePayload(b, s, e, fields)) this.sink.payload(fields); else this.sink.line(); },
+      other: () => this.sink.line(),
+      failed: (why) => this.fail(why),
+    }) : null;
+    if (this.ws !== null || this.irc !== null) this.step = Step.WaitWelcome;
     this.connected = new Promise((resolve) => {
       this.socket.once('connect', () => resolve(true));
       this.socket.once('close', () => resolve(false));
@@ -106,18 +118,20 @@ export class ClientConn {
     return this.step === Step.Ready;
   }
 
-  /** A chat line (text) or a PUBLISH to the room's channel (Redis), payload without line end. */
+  /** A chat line (text), a PUBLISH to the room's channel (Redis), a `say` (ws) or a PRIVMSG (IRC), payload without line end. */
   sendPayload(payload: string): void {
     if (this.step !== Step.Ready) return;
     if (this.resp !== null) this.socket.write(encodeCommand(['PUBLISH', this.room ?? this.cfg.channel, payload]));
     else if (this.ws !== null) this.ws.send(`${this.sayPrefix}${payload}"}`);
+    else if (this.irc !== null) this.irc.send(payload);
     else this.socket.write(`${payload}\n`);
   }
 
-  /** Ends the session the polite way (`exit` / QUIT); the server then closes the connection. */
+  /** Ends the session the polite way (`exit` / QUIT / a close frame); the server then closes the connection. */
   leave(): void {
     if (this.isClosed) return;
     if (this.ws !== null) this.ws.close();
+    else if (this.irc !== null) this.irc.quit();
     else this.socket.write(this.resp !== null ? encodeCommand(['QUIT']) : 'exit\n');
   }
 
@@ -139,6 +153,10 @@ export class ClientConn {
     fields.recvMicros = nowMicros();
     if (this.ws !== null) {
       this.ws.feed(buf, 0, n);
+      return;
+    }
+    if (this.irc !== null) {
+      this.irc.feed(buf, 0, n);
       return;
     }
     if (this.step === Step.Ready) {

@@ -3,10 +3,14 @@ import type { Scenario } from './options.js';
 const COMMON = `Target and generator:
   --target T            chat (default: start our server), reference (the bench's minimal fan-out
                         server), redis (start redis-server, drive SUBSCRIBE/PUBLISH),
-                        tcp://127.0.0.1:PORT (a text-protocol server already running, e.g. the seed)
-                        or ws://127.0.0.1:PORT/ws (our server's browser protocol, already running)
-  --proto text|ws       how to speak to our server (--target chat): the text protocol (default) or
-                        the browser protocol, JSON over WebSocket on its web port (--http-port 0)
+                        ngircd / inspircd (start that IRC daemon with a temp config, no flood or
+                        clone limits), tcp://127.0.0.1:PORT (a text-protocol server already
+                        running, e.g. the seed), ws://127.0.0.1:PORT/ws (our server's browser
+                        protocol, already running) or irc://127.0.0.1:PORT (any IRC server running)
+  --proto text|ws|irc   how to speak to our server (--target chat): the text protocol (default),
+                        the browser protocol, JSON over WebSocket on its web port (--http-port 0),
+                        or IRC on its IRC port (--irc-port 0): PASS/NICK/USER, JOIN #bench,
+                        PRIVMSG #bench; ngircd, inspircd and irc:// targets always speak IRC
   --workers N           generator processes (default 2, or 1 on one core; more are added so no
                         process holds over 9,000 sockets)
   --user-pattern P      user name of client i, {i} is 1-based (default user{i})
@@ -16,7 +20,7 @@ const COMMON = `Target and generator:
   --node-args "..."     node flags for our server, e.g. "--cpu-prof --cpu-prof-dir=bench/profiles"
   --concurrency N       logins in flight (default 200)
   --login-timeout S     per-login bound (default 30)
-  --channel NAME        Redis channel (default bench)
+  --channel NAME        Redis channel, and the IRC channel without # (default bench)
 Output:
   --json                print the JSON report on stdout instead of the table
   --results-dir DIR     where the timestamped JSON goes (default bench/results)
@@ -77,12 +81,14 @@ exit, wait for the server's close, until --count sessions or --duration seconds.
 ${COMMON}`,
 };
 
-export const COMPARE_HELP = `chat-server bench compare <scenario> [--target A --target B | --protos P,Q [--target T]] [scenario options]
+export const COMPARE_HELP = `chat-server bench compare <scenario> [--target A --target B [--target C [--target D]] | --protos P,Q [--target T]] [scenario options]
 
-Runs the scenario against A, then against B (default: chat, then redis), with the same options,
-and prints both tables and the ratio A/B of the headline figures. With --protos text,ws it runs
-one target (default chat: our server, started afresh for each run) once per protocol instead, e.g.
-\`bench compare room --protos text,ws --clients 1000\`: the text protocol against WebSocket.`;
+Runs the scenario against A, then against B (default: chat, then redis), and C and D when given,
+with the same options, and prints every table and the ratios A/B (A/C, A/D) of the headline
+figures. --proto applies to chat; ngircd, inspircd and irc:// speak IRC, ws:// WebSocket, e.g.
+\`bench compare room --target chat --proto irc --target ngircd --target inspircd\`. With --protos
+text,ws (or text,irc) it runs one target (default chat: our server, started afresh for each run)
+once per protocol instead, e.g. \`bench compare room --protos text,irc --clients 1000\`.`;
 
 export const BENCH_HELP = `chat-server bench <scenario> [options]     load generator and report for chat servers
 
@@ -91,9 +97,9 @@ Scenarios:
   firehose    100 clients, 10 senders, rising rate: highest lossless rate with p99 < 100 ms
   idle        N idle logged-in connections: alive after 60 s, server RSS per connection
   logins      connections + logins per second
-  compare <scenario> --target A --target B
-              the same scenario against two targets in one run, with ratios (default chat vs redis)
-  compare <scenario> --protos text,ws [--target chat]
+  compare <scenario> --target A --target B [--target C ...]
+              the same scenario against 2-4 targets in one run, with ratios (default chat vs redis)
+  compare <scenario> --protos text,ws|text,irc [--target chat]
               the same scenario against our server over two protocols in one run
   chart FILE... --out FILE.svg [--title T]
               SVG of room results (latency and deliveries/s against clients), one line per file

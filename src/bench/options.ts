@@ -30,7 +30,7 @@ export interface BenchOptions {
   rooms: number;
   count: number;
   svg: string | null;
-  /** --proto: how to speak to our server (`chat`); null = not given (text, or what a ws:// target implies). */
+  /** --proto: how to speak to our server (`chat`); null = not given (text, or what a ws://, irc:// or IRC daemon target implies). */
   proto: ChatProto | null;
   /** --protos A,B (compare only): the same target once per protocol. */
   protos: ChatProto[] | null;
@@ -89,11 +89,11 @@ function list(flag: string, v: string, min: number, max: number): number[] {
   return out;
 }
 
-const PROTOS: readonly ChatProto[] = ['text', 'ws'];
+const PROTOS: readonly ChatProto[] = ['text', 'ws', 'irc'];
 
 function proto(flag: string, v: string): ChatProto {
   const p = PROTOS.find((x) => x === v);
-  if (p === undefined) throw new UsageError(`${flag} wants text or ws, got ${JSON.stringify(v)}`);
+  if (p === undefined) throw new UsageError(`${flag} wants text, ws or irc, got ${JSON.stringify(v)}`);
   return p;
 }
 
@@ -104,16 +104,28 @@ function protoPair(flag: string, v: string): ChatProto[] {
   return items.map((x) => proto(flag, x));
 }
 
+/** Targets that speak IRC only: the daemons the bench starts, and any IRC server already running. */
+export function ircOnly(target: string): boolean {
+  return target === 'ngircd' || target === 'inspircd' || target.startsWith('irc://');
+}
+
 /**
  * Targets and protocols must agree: --proto ws speaks the browser protocol, which only our server
- * (`chat`) and a ws:// URL offer; a ws:// target is WebSocket whatever else is asked.
+ * (`chat`) and a ws:// URL offer; --proto irc only our server, ngircd, inspircd and irc:// URLs. A
+ * ws:// target is WebSocket and an IRC-only target IRC whatever else is asked, so with several
+ * targets (compare) --proto applies to `chat` and must match the others.
  */
 function checkProtocols(o: BenchOptions): void {
   if (o.proto !== null && o.protos !== null) throw new UsageError('--proto and --protos exclude each other');
+  const asks = (p: ChatProto): boolean => o.proto === p || o.protos?.includes(p) === true;
   for (const t of o.targets) {
-    if (t.startsWith('ws://') && (o.proto === 'text' || o.protos !== null)) throw new UsageError(`target ${t} speaks WebSocket only; drop --proto/--protos`);
-    if (t !== 'chat' && !t.startsWith('ws://') && (o.proto === 'ws' || o.protos?.includes('ws') === true)) {
+    if (t.startsWith('ws://') && ((o.proto !== null && o.proto !== 'ws') || o.protos !== null)) throw new UsageError(`target ${t} speaks WebSocket only; drop --proto/--protos`);
+    if (ircOnly(t) && ((o.proto !== null && o.proto !== 'irc') || o.protos !== null)) throw new UsageError(`target ${t} speaks IRC only; drop --protos, and --proto or make it irc`);
+    if (t !== 'chat' && !t.startsWith('ws://') && asks('ws')) {
       throw new UsageError(`--proto ws needs --target chat or ws://host:port/ws, not ${t}`);
+    }
+    if (t !== 'chat' && !ircOnly(t) && asks('irc')) {
+      throw new UsageError(`--proto irc needs --target chat, ngircd, inspircd or irc://host:port, not ${t}`);
     }
   }
 }

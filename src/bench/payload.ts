@@ -86,3 +86,48 @@ export function parseWsMessagePayload(buf: Buffer, start: number, end: number, o
   if (q < 0 || q >= end) return false;
   return parsePayload(buf, p, q, out);
 }
+
+const AT = 0x40;
+const COLON = 0x3a;
+const PRIVMSG = Buffer.from('PRIVMSG ');
+
+/** The first space at or after `i` and before `end`, or -1: never scans past the line. */
+function spaceAt(buf: Uint8Array, i: number, end: number): number {
+  for (; i < end; i++) if (buf[i] === SP) return i;
+  return -1;
+}
+
+/** Where an IRC line's command starts, after the optional `@tags ` and `:prefix `; -1 when it has none. */
+export function ircCommandStart(buf: Uint8Array, start: number, end: number): number {
+  let i = start;
+  if (buf[i] === AT) {
+    const sp = spaceAt(buf, i, end);
+    if (sp < 0) return -1;
+    i = sp + 1;
+  }
+  if (buf[i] === COLON) {
+    const sp = spaceAt(buf, i, end);
+    if (sp < 0) return -1;
+    i = sp + 1;
+  }
+  return i < end ? i : -1;
+}
+
+/** True when the IRC line's command at `c` is `word` followed by a space. */
+export function ircCommandIs(buf: Uint8Array, c: number, end: number, word: Buffer): boolean {
+  if (c < 0 || end - c <= word.length) return false;
+  for (let k = 0; k < word.length; k++) if (buf[c + k] !== word[k]) return false;
+  return true;
+}
+
+/**
+ * The start of the text of an IRC `PRIVMSG <target> :<text>` line (`:nick!u@h PRIVMSG #bench :b ...`),
+ * or -1 for any other line, straight from the bytes. The bench's clients sit in one channel, so the
+ * target is not compared.
+ */
+export function ircPrivmsgText(buf: Uint8Array, start: number, end: number): number {
+  const c = ircCommandStart(buf, start, end);
+  if (!ircCommandIs(buf, c, end, PRIVMSG)) return -1;
+  const sp = spaceAt(buf, c + PRIVMSG.length, end);
+  return sp >= 0 && sp + 2 < end && buf[sp + 1] === COLON ? sp + 2 : -1;
+}

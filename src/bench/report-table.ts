@@ -65,8 +65,10 @@ export function renderReport(rep: BenchReport): string {
   return `${rep.result.scenario} against ${rep.target.name} (${rep.workers} generator processes)\n${resultTable(rep.result)}\n${verdict}\n`;
 }
 
+/** Each run's table, then the headline figures side by side with the first run ÷ each other (`ratio` when two). */
 export function renderCompare(c: CompareReport): string {
-  const [a, b] = c.runs;
-  const rows = c.metrics.map((m) => [m.name, fmt(m.a, 2), fmt(m.b, 2), fmt(m.ratio, 3)]);
-  return `${renderReport(a)}\n${renderReport(b)}\n${table(['metric', a.target.name, b.target.name, 'ratio'], rows)}\n`;
+  const [a, ...others] = c.runs;
+  const ratioHead = others.length === 1 ? ['ratio'] : others.map((o) => `${a.target.name}/${o.target.name}`);
+  const rows = c.metrics.map((m) => [m.name, ...m.values.map((v) => fmt(v, 2)), ...m.ratios.map((r) => fmt(r, 3))]);
+  return `${c.runs.map(renderReport).join('\n')}\n${table(['metric', ...c.runs.map((r) => r.target.name), ...ratioHead], rows)}\n`;
 }

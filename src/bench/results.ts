@@ -78,9 +78,14 @@ export interface BenchReport {
 
 export interface CompareMetric {
   name: string;
+  /** The first and second run's figure, and first ÷ second. */
   a: number | null;
   b: number | null;
   ratio: number | null;
+  /** Every run's figure, in run order (a compare of more than two targets: the third and on are here only). */
+  values: Array<number | null>;
+  /** The first run's figure ÷ each later run's (ratios[0] = ratio). */
+  ratios: Array<number | null>;
 }
 
 export interface CompareReport {
@@ -90,8 +95,9 @@ export interface CompareReport {
   command: string;
   machine: MachineInfo;
   scenario: string;
-  runs: [BenchReport, BenchReport];
-  /** Headline metrics of both runs and first ÷ second (for latencies and RSS lower is better). */
+  /** Two runs, or up to four with more --target. */
+  runs: [BenchReport, BenchReport, ...BenchReport[]];
+  /** Headline metrics of every run and first ÷ each other (for latencies and RSS lower is better). */
   metrics: CompareMetric[];
 }
 

@@ -1,21 +1,29 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import type { Proto } from './worker-protocol.js';
+import { startInspircd, startNgircd } from './irc-daemons.js';
+import { freePort, spawnListening, stopper } from './processes.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
 const REFERENCE_MAIN = fileURLToPath(new URL('./reference-server.js', import.meta.url));
 
 /** A server under test: where it listens, how to speak to it and, when known, its process id. */
 export interface Target {
-  /** As given on the command line (chat, reference, redis, tcp://host:port, ws://host:port/path); chat-ws for our server over WebSocket. */
+  /**
+   * As given on the command line (chat, reference, redis, ngircd, inspircd, tcp://host:port,
+   * ws://host:port/path, irc://host:port); chat-ws and chat-irc for our server over WebSocket and IRC.
+   */
   readonly name: string;
   readonly proto: Proto;
   readonly host: string;
   readonly port: number;
   /** The WebSocket endpoint's path for proto ws ('' otherwise). */
   readonly wsPath: string;
+  /** IRC only: register with PASS (our server's login; irc:// targets get it too, ngIRCd and InspIRCd do not). */
+  readonly ircPass: boolean;
+  /** A cap on logins in flight (below --concurrency) for a server that drops connects beyond it; null = none. */
+  readonly maxLoginsInFlight: number | null;
   /** For RSS and CPU readings from /proc; null when unknown (a tcp:// target without --server-pid). */
   readonly pid: number | null;
   /**
@@ -27,10 +35,10 @@ export interface Target {
 }
 
 /** Which of our server's protocols the bench speaks to it (`--proto`). */
-export type ChatProto = 'text' | 'ws';
+export type ChatProto = 'text' | 'ws' | 'irc';
 
 export interface TargetOptions {
-  /** For `chat`: the text protocol on its TCP port, or the browser protocol on its web port. */
+  /** For `chat`: the text protocol on its TCP port, the browser protocol on its web port, or IRC on its IRC port. */
   proto: ChatProto;
   /** Extra flags for our server (`--target chat`), after the bench's own. */
   serverArgs: string[];
@@ -48,22 +56,28 @@ export const CHAT_SERVER_FLAGS = ['--host', '127.0.0.1', '--port', '0', '--auth'
 export async function startTarget(spec: string, opts: TargetOptions): Promise<Target> {
   if (spec === 'chat') {
     const limit = String(Math.max(opts.maxConnections + 100, 10_000));
-    const ws = opts.proto === 'ws';
-    // Over WebSocket the server also listens on a free web port, and the bench connects there instead.
-    const flags = CHAT_SERVER_FLAGS.map((f, i) => (ws && CHAT_SERVER_FLAGS[i - 1] === '--http-port' ? '0' : f));
+    // Over WebSocket (IRC) the server also listens on a free web (IRC) port, and the bench connects there instead.
+    const listener = opts.proto === 'ws' ? '--http-port' : opts.proto === 'irc' ? '--irc-port' : null;
+    const flags = CHAT_SERVER_FLAGS.map((f, i) => (listener !== null && CHAT_SERVER_FLAGS[i - 1] === listener ? '0' : f));
     const args = [...opts.nodeArgs, SERVER_MAIN, ...flags, '--max-clients', limit, '--max-per-ip', limit, ...opts.serverArgs];
-    return ws ? spawnBannerServer('chat-ws', args, 'ws', WEB_BANNER) : spawnBannerServer(spec, args, 'text', TEXT_BANNER);
+    if (opts.proto === 'ws') return spawnBannerServer('chat-ws', args, 'ws', WEB_BANNER);
+    if (opts.proto === 'irc') return spawnBannerServer('chat-irc', args, 'irc', IRC_BANNER);
+    return spawnBannerServer(spec, args, 'text', TEXT_BANNER);
   }
   if (opts.proto === 'ws' && !spec.startsWith('ws://')) throw new Error(`target ${spec} does not speak WebSocket (--proto ws wants chat or ws://host:port/ws)`);
   if (spec === 'reference') return spawnBannerServer(spec, [REFERENCE_MAIN, '0'], 'text', TEXT_BANNER);
   if (spec === 'redis') return startRedis(opts.maxConnections);
-  const m = /^(tcp|ws):\/\/([^/]+):(\d+)(\/[!-~]*)?$/.exec(spec);
-  if (m === null || (m[1] === 'tcp' && m[4] !== undefined)) throw new Error(`unknown target ${spec} (chat, reference, redis, tcp://host:port or ws://host:port/path)`);
+  if (spec === 'ngircd') return startNgircd(opts.maxConnections);
+  if (spec === 'inspircd') return startInspircd(opts.maxConnections);
+  const m = /^(tcp|ws|irc):\/\/([^/]+):(\d+)(\/[!-~]*)?$/.exec(spec);
+  if (m === null || (m[1] !== 'ws' && m[4] !== undefined)) {
+    throw new Error(`unknown target ${spec} (chat, reference, redis, ngircd, inspircd, tcp://host:port, ws://host:port/path or irc://host:port)`);
+  }
   const host = m[2]!;
   if (!/^(127\.\d+\.\d+\.\d+|localhost|\[?::1\]?)$/.test(host)) throw new Error(`target ${spec}: the bench only drives loopback addresses`);
   return {
-    name: spec, proto: m[1] === 'ws' ? 'ws' : 'text', host: host === 'localhost' ? '127.0.0.1' : host.replace(/^\[(.*)\]$/, '$1'), port: Number(m[3]),
-    wsPath: m[1] === 'ws' ? m[4] ?? '/' : '', pid: opts.serverPid,
+    name: spec, proto: m[1] === 'ws' ? 'ws' : m[1] === 'irc' ? 'irc' : 'text', host: host === 'localhost' ? '127.0.0.1' : host.replace(/^\[(.*)\]$/, '$1'), port: Number(m[3]),
+    wsPath: m[1] === 'ws' ? m[4] ?? '/' : '', ircPass: true, maxLoginsInFlight: null, pid: opts.serverPid,
     receivers: (n) => n - 1,
     stop: async () => {},
   };
@@ -73,13 +87,15 @@ export async function startTarget(spec: string, opts: TargetOptions): Promise<Ta
 const TEXT_BANNER = /Chat server running on (\S+):(\d+)/;
 /** The line our server prints once its web listener (page and /ws) listens. */
 const WEB_BANNER = /Web client on http:\/\/(\S+):(\d+)\//;
+/** The line our server prints once its IRC listener listens (src/server/serve.ts; not the TLS one's `IRC over TLS on`). */
+const IRC_BANNER = /IRC on (\S+):(\d+) \(/;
 
 /**
  * Starts a node server and waits (≤ 20 s) for the banner line that gives the port to drive. Our
  * server prints `Accounts: ...` after every listener's line: seen without `bannerRe`, the wanted
  * listener is off (e.g. its port was busy) and waiting longer is pointless.
  */
-async function spawnBannerServer(name: string, args: string[], proto: 'text' | 'ws', bannerRe: RegExp): Promise<Target> {
+async function spawnBannerServer(name: string, args: string[], proto: 'text' | 'ws' | 'irc', bannerRe: RegExp): Promise<Target> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
   const stopProc = stopper(proc);
   let log = '';
@@ -101,34 +117,10 @@ async function spawnBannerServer(name: string, args: string[], proto: 'text' | '
   proc.stdout!.resume();
   proc.stderr!.resume();
   return {
-    name, proto, host: banner.host, port: banner.port, wsPath: proto === 'ws' ? '/ws' : '', pid: proc.pid ?? null,
+    name, proto, host: banner.host, port: banner.port, wsPath: proto === 'ws' ? '/ws' : '', ircPass: true, maxLoginsInFlight: null, pid: proc.pid ?? null,
     receivers: (n) => n - 1,
     stop: stopProc,
   };
-}
-
-/** SIGTERM, then SIGKILL after 5 s; resolves once the process is gone. */
-function stopper(proc: ChildProcess): () => Promise<void> {
-  const exited = new Promise<void>((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
-    else proc.once('exit', () => resolve());
-  });
-  return async () => {
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
-    const t = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(t);
-  };
-}
-
-/** A free loopback port: listen on port 0, read the port, close. */
-export async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(0, '127.0.0.1', resolve); });
-  const a = srv.address();
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  if (a === null || typeof a !== 'object') throw new Error('could not pick a free port');
-  return a.port;
 }
 
 export function redisAvailable(): boolean {
@@ -139,34 +131,11 @@ export function redisAvailable(): boolean {
 async function startRedis(maxConnections: number): Promise<Target> {
   if (!redisAvailable()) throw new Error('redis-server is not installed (apt-get install -y redis-server)');
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--maxclients', String(Math.max(maxConnections + 100, 10_000)), '--protected-mode', 'no', '--loglevel', 'warning'],
-  { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stopProc = stopper(proc);
-  let log = '';
-  const onData = (d: Buffer): void => { log += d.toString('utf8'); };
-  proc.stdout!.on('data', onData);
-  proc.stderr!.on('data', onData);
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (await canConnect(port)) break;
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      await stopProc();
-      throw new Error(`redis-server did not start on port ${port}:\n${log.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const started = await spawnListening('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+    '--maxclients', String(Math.max(maxConnections + 100, 10_000)), '--protected-mode', 'no', '--loglevel', 'warning'], port);
   return {
-    name: 'redis', proto: 'redis', host: '127.0.0.1', port, wsPath: '', pid: proc.pid ?? null,
+    name: 'redis', proto: 'redis', host: '127.0.0.1', port, wsPath: '', ircPass: false, maxLoginsInFlight: null, pid: started.pid,
     receivers: (n) => n,
-    stop: stopProc,
+    stop: started.stop,
   };
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => resolve(false));
-  });
 }

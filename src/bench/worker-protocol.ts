@@ -4,8 +4,8 @@
  * exactly one reply with the same `seq`.
  */
 
-/** How a target is spoken to: our line protocol, Redis pub/sub over RESP3, or our browser protocol (JSON over WebSocket). */
-export type Proto = 'text' | 'redis' | 'ws';
+/** How a target is spoken to: our line protocol, Redis pub/sub over RESP3, our browser protocol (JSON over WebSocket), or IRC. */
+export type Proto = 'text' | 'redis' | 'ws' | 'irc';
 
 export interface WorkerConfig {
   host: string;
@@ -16,8 +16,10 @@ export interface WorkerConfig {
   /** `{i}` is replaced by the 1-based client number. */
   userPattern: string;
   passPattern: string;
-  /** Redis channel all room clients subscribe to. */
+  /** Redis channel all room clients subscribe to; for IRC the channel is `#` + this. */
   channel: string;
+  /** IRC: register with `PASS` (the pass pattern) before NICK/USER; our server wants it, ngIRCd and InspIRCd get none. */
+  ircPass: boolean;
   /** Size of the per-sender delivery table: every client id is below this. */
   totalClients: number;
   /** Per-login bound (ms) from connect to welcome. */

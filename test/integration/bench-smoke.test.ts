@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { SERVER_MAIN, startServer } from '../helpers/server.js';
+import { ircDaemonAvailable } from '../../src/bench/irc-daemons.js';
 
 /**
  * Seconds-long smoke of every bench scenario against the bench's reference server, our server and
@@ -147,18 +148,40 @@ test('bench usage errors exit 2 and --help exits 0', async () => {
   assert.match(h.stdout, /--clients/);
 });
 
+/** `room --proto P` against our server: 40 clients, 39 receivers per message, all logged in, nothing lost. */
+async function roomOver(proto: 'ws' | 'irc', name: string): Promise<void> {
+  const j = await report(['room', '--proto', proto, ...ROOM]);
+  const r = checkRun(j, 'room', name);
+  assert.equal(obj(j['target'], 'target')['proto'], proto);
+  assert.equal(j['ok'], true, String(j['problems']));
+  const points = r['points'] as Json[];
+  checkPoint(points[0]!, 39, true);
+  assert.equal(obj(points[0]!['logins'], 'logins')['ok'], 40);
+}
+
+/** `logins --proto P`: 100 sessions or more, none failed, every one closed by the server after the client's goodbye. */
+async function loginsOver(proto: 'ws' | 'irc', name: string): Promise<void> {
+  const r = checkRun(await report(['logins', '--proto', proto, '--concurrency', '10', '--count', '100', '--duration', '20']), 'logins', name);
+  assert.equal(r['failed'], 0, String(r['errors']));
+  assert.equal(r['notClosed'], 0);
+  assert.ok((r['ok'] as number) >= 100);
+}
+
+/** `compare room --protos text,P`: our server over the text protocol, then over P, both lossless, with both p99s. */
+async function protosCompare(proto: 'ws' | 'irc', name: string): Promise<void> {
+  const j = await report(['compare', 'room', '--protos', `text,${proto}`, ...ROOM]);
+  const runs = j['runs'] as Json[];
+  checkRun(runs[0]!, 'room', 'chat');
+  checkRun(runs[1]!, 'room', name);
+  for (const run of runs) checkPoint((obj(run['result'], 'result')['points'] as Json[])[0]!, 39, true);
+  const p99 = (j['metrics'] as Json[]).find((m) => m['name'] === 'p99 ms');
+  assert.ok(p99 !== undefined && typeof p99['a'] === 'number' && typeof p99['b'] === 'number');
+}
+
 // --- WebSocket mode (--proto ws): the browser protocol on our server's web port ---
 
 if (chatBuilt) {
-  test('bench room over WebSocket: counts add up, nothing lost', async () => {
-    const j = await report(['room', '--proto', 'ws', ...ROOM]);
-    const r = checkRun(j, 'room', 'chat-ws');
-    assert.equal(obj(j['target'], 'target')['proto'], 'ws');
-    assert.equal(j['ok'], true, String(j['problems']));
-    const points = r['points'] as Json[];
-    checkPoint(points[0]!, 39, true);
-    assert.equal(obj(points[0]!['logins'], 'logins')['ok'], 40);
-  });
+  test('bench room over WebSocket: counts add up, nothing lost', () => roomOver('ws', 'chat-ws'));
 
   test('bench idle over WebSocket, clients spread over rooms', async () => {
     const j = await report(['idle', '--proto', 'ws', '--clients', '60', '--duration', '1', '--rooms', '3']);
@@ -169,22 +192,10 @@ if (chatBuilt) {
   });
 
   test('bench logins over WebSocket: every session closed by the server after its close frame', async () => {
-    const j = await report(['logins', '--proto', 'ws', '--concurrency', '10', '--count', '100', '--duration', '20']);
-    const r = checkRun(j, 'logins', 'chat-ws');
-    assert.equal(r['failed'], 0, String(r['errors']));
-    assert.equal(r['notClosed'], 0);
-    assert.ok((r['ok'] as number) >= 100);
+    await loginsOver('ws', 'chat-ws');
   });
 
-  test('bench compare --protos text,ws runs our server over both protocols in one run', async () => {
-    const j = await report(['compare', 'room', '--protos', 'text,ws', ...ROOM]);
-    const runs = j['runs'] as Json[];
-    checkRun(runs[0]!, 'room', 'chat');
-    checkRun(runs[1]!, 'room', 'chat-ws');
-    for (const run of runs) checkPoint((obj(run['result'], 'result')['points'] as Json[])[0]!, 39, true);
-    const p99 = (j['metrics'] as Json[]).find((m) => m['name'] === 'p99 ms');
-    assert.ok(p99 !== undefined && typeof p99['a'] === 'number' && typeof p99['b'] === 'number');
-  });
+  test('bench compare --protos text,ws runs our server over both protocols in one run', () => protosCompare('ws', 'chat-ws'));
 
   test('bench drives a running server through a ws:// target', async () => {
     const srv = await startServer(['--auth', 'open', '--http-port', '0', '--flood-rate', '0']);
@@ -208,9 +219,9 @@ if (chatBuilt) {
 
 test('bench --proto and --protos: garbage and conflicts are usage errors (exit 2)', async () => {
   const cases: Array<[string[], RegExp]> = [
-    [['room', '--proto', 'foo'], /--proto wants text or ws/],
-    [['room', '--proto', 'WS'], /--proto wants text or ws/],
-    [['room', '--proto', ''], /--proto wants text or ws/],
+    [['room', '--proto', 'foo'], /--proto wants text, ws or irc/],
+    [['room', '--proto', 'WS'], /--proto wants text, ws or irc/],
+    [['room', '--proto', ''], /--proto wants text, ws or irc/],
     [['room', '--proto'], /--proto/],
     [['room', '--proto=ws', '--target', 'redis'], /--proto ws needs --target chat or ws:/],
     [['room', '--proto', 'ws', '--target', 'reference'], /--proto ws needs/],
@@ -219,7 +230,7 @@ test('bench --proto and --protos: garbage and conflicts are usage errors (exit 2
     [['room', '--protos', 'text,ws'], /--protos is for `bench compare`/],
     [['compare', 'room', '--protos', 'text'], /--protos wants two protocols/],
     [['compare', 'room', '--protos', 'text,ws,ws'], /--protos wants two protocols/],
-    [['compare', 'room', '--protos', 'text,tcp'], /--protos wants text or ws/],
+    [['compare', 'room', '--protos', 'text,tcp'], /--protos wants text, ws or irc/],
     [['compare', 'room', '--protos', 'text,ws', '--proto', 'ws'], /exclude each other/],
     [['compare', 'room', '--protos', 'text,ws', '--target', 'chat', '--target', 'chat'], /at most one --target/],
     [['compare', 'room', '--protos', 'text,ws', '--target', 'redis'], /--proto ws needs/],
@@ -234,4 +245,93 @@ test('bench --proto and --protos: garbage and conflicts are usage errors (exit 2
   const c = await bench(['compare', '--help']);
   assert.equal(c.code, 0);
   assert.match(c.stdout, /--protos/);
+});
+
+// --- IRC mode (--proto irc): our IRC listener, IRC servers already running, ngIRCd and InspIRCd ---
+
+if (chatBuilt) {
+  test('bench room over IRC: counts add up, nothing lost', () => roomOver('irc', 'chat-irc'));
+
+  test('bench idle and logins over IRC: connections stay, every QUIT ends its session', async () => {
+    const idle = checkRun(await report(['idle', '--proto', 'irc', '--clients', '60', '--duration', '1', '--rooms', '3']), 'idle', 'chat-irc');
+    assert.equal(idle['alive'], 60);
+    assert.deepEqual(idle['closed'], {});
+    await loginsOver('irc', 'chat-irc');
+  });
+
+  test('bench compare --protos text,irc runs our server over both protocols in one run', () => protosCompare('irc', 'chat-irc'));
+
+  test('bench drives a running IRC server through an irc:// target', async () => {
+    const srv = await startServer(['--auth', 'open', '--irc-port', '0', '--flood-rate', '0']);
+    try {
+      const line = await srv.waitForLog(/IRC on 127\.0\.0\.1:\d+ \(/);
+      const port = /:(\d+) \(/.exec(line)![1]!;
+      const target = `irc://127.0.0.1:${port}`;
+      const j = await report(['room', '--target', target, '--clients', '10', '--rate', '50', '--duration', '1', '--warmup', '0']);
+      const r = checkRun(j, 'room', target);
+      assert.equal(obj(j['target'], 'target')['proto'], 'irc');
+      checkPoint((r['points'] as Json[])[0]!, 9, true);
+    } finally {
+      await srv.stop();
+    }
+  });
+} else {
+  test('bench over IRC', { skip: 'dist/src/server/serve.js is not built' }, () => {});
+}
+
+for (const daemon of ['ngircd', 'inspircd'] as const) {
+  if (ircDaemonAvailable(daemon)) {
+    test(`bench room and logins against ${daemon} (started by the bench)`, async () => {
+      const j = await report(['room', '--target', daemon, ...ROOM]);
+      const r = checkRun(j, 'room', daemon);
+      assert.equal(obj(j['target'], 'target')['proto'], 'irc');
+      assert.equal(j['ok'], true, String(j['problems']));
+      checkPoint((r['points'] as Json[])[0]!, 39, true);
+      const l = checkRun(await report(['logins', '--target', daemon, '--concurrency', '5', '--count', '20', '--duration', '30']), 'logins', daemon);
+      assert.equal(l['failed'], 0, String(l['errors']));
+      assert.equal(l['notClosed'], 0);
+    });
+  } else {
+    test(`bench against ${daemon}`, { skip: `${daemon} is not installed (apt-get install -y ${daemon})` }, () => {});
+  }
+}
+
+if (chatBuilt && ircDaemonAvailable('ngircd') && ircDaemonAvailable('inspircd')) {
+  test('bench compare takes three targets: our IRC listener, ngircd and inspircd side by side', async () => {
+    const j = await report(['compare', 'room', '--target', 'chat', '--proto', 'irc', '--target', 'ngircd', '--target', 'inspircd',
+      '--clients', '10', '--rate', '50', '--duration', '1', '--warmup', '0']);
+    const runs = j['runs'] as Json[];
+    assert.deepEqual(runs.map((x) => obj(x['target'], 'target')['name']), ['chat-irc', 'ngircd', 'inspircd']);
+    for (const run of runs) checkPoint((obj(run['result'], 'result')['points'] as Json[])[0]!, 9, true);
+    const d = (j['metrics'] as Json[]).find((m) => m['name'] === 'deliveries/s')!;
+    assert.equal((d['values'] as unknown[]).length, 3);
+    assert.equal((d['ratios'] as unknown[]).length, 2);
+  });
+} else {
+  test('bench compare of three IRC servers', { skip: 'needs ngircd and inspircd (apt-get install -y ngircd inspircd) and a build' }, () => {});
+}
+
+test('bench --proto irc and the IRC targets: garbage and conflicts are usage errors (exit 2)', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['room', '--proto', 'irc6'], /--proto wants text, ws or irc/],
+    [['room', '--proto', 'irc', '--target', 'redis'], /--proto irc needs --target chat, ngircd, inspircd or irc:/],
+    [['room', '--proto', 'irc', '--target', 'tcp://127.0.0.1:5693'], /--proto irc needs/],
+    [['room', '--proto', 'irc', '--target', 'ws://127.0.0.1:1/ws'], /speaks WebSocket only/],
+    [['room', '--proto', 'text', '--target', 'ngircd'], /speaks IRC only/],
+    [['room', '--proto', 'ws', '--target', 'irc://127.0.0.1:6667'], /speaks IRC only/],
+    [['compare', 'room', '--protos', 'text,irc', '--target', 'inspircd'], /speaks IRC only/],
+    [['compare', 'room', '--target', 'chat'], /compare takes 2 to 4 --target/],
+    [['compare', 'room', '--target', 'chat', '--target', 'ngircd', '--target', 'inspircd', '--target', 'redis', '--target', 'reference'], /compare takes 2 to 4/],
+  ];
+  for (const [args, why] of cases) {
+    const r = await bench(args);
+    assert.equal(r.code, 2, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, why, args.join(' '));
+  }
+  const bad = await bench(['room', '--target', 'irc://127.0.0.1:6667/path', '--clients', '1']);
+  assert.equal(bad.code, 1, 'a malformed irc:// target is a failed run');
+  assert.match(bad.stderr, /unknown target/);
+  const h = await bench(['room', '--help']);
+  assert.match(h.stdout, /--proto text\|ws\|irc/);
+  assert.match(h.stdout, /ngircd/);
 });

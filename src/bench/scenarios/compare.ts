@@ -19,13 +19,16 @@ function headline(r: ScenarioResult): Record<string, number | null> {
   }
 }
 
-export function compareMetrics(a: BenchReport, b: BenchReport): CompareMetric[] {
-  const ha = headline(a.result);
-  const hb = headline(b.result);
-  return Object.keys(ha).map((name) => {
-    const va = ha[name] ?? null;
-    const vb = hb[name] ?? null;
-    const ratio = va !== null && vb !== null && vb !== 0 ? Math.round((va / vb) * 1000) / 1000 : null;
-    return { name, a: va, b: vb, ratio };
+function ratioOf(va: number | null, vb: number | null): number | null {
+  return va !== null && vb !== null && vb !== 0 ? Math.round((va / vb) * 1000) / 1000 : null;
+}
+
+/** The headline figures of every run, with the first run's divided by each other's. */
+export function compareMetrics(runs: BenchReport[]): CompareMetric[] {
+  const heads = runs.map((r) => headline(r.result));
+  return Object.keys(heads[0] ?? {}).map((name) => {
+    const values = heads.map((h) => h[name] ?? null);
+    const ratios = values.slice(1).map((v) => ratioOf(values[0] ?? null, v));
+    return { name, a: values[0] ?? null, b: values[1] ?? null, ratio: ratios[0] ?? null, values, ratios };
   });
 }

@@ -3,7 +3,7 @@ import type { Progress } from '../progress.js';
 import type { LoginsResult } from '../results.js';
 import { summarize } from '../latency-recorder.js';
 import { cpuPercent, readCpuMicros } from '../proc-stats.js';
-import { requireLogins, sum, withSession, type ScenarioRun } from './session.js';
+import { loginsInFlight, requireLogins, sum, withSession, type ScenarioRun } from './session.js';
 
 /**
  * logins: --concurrency sessions in flight, each looping connect → log in → `exit` (QUIT for Redis)
@@ -13,8 +13,8 @@ import { requireLogins, sum, withSession, type ScenarioRun } from './session.js'
  * Churn keeps the room small, so the rate is not dominated by N² join announcements.
  */
 export async function runLogins(targetSpec: string, o: BenchOptions, progress: Progress): Promise<ScenarioRun<LoginsResult>> {
-  const c = o.concurrency;
-  return withSession(targetSpec, o, progress, c, async (s) => {
+  return withSession(targetSpec, o, progress, o.concurrency, async (s) => {
+    const c = loginsInFlight(s, o.concurrency);
     const slots = Array.from({ length: c }, (_, i) => i);
     const cpu0 = s.pool.cpuMicros();
     const srv0 = readCpuMicros(s.target.pid);

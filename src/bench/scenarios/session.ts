@@ -28,7 +28,7 @@ export async function openSession(targetSpec: string, opts: BenchOptions, progre
   let pool: WorkerPool;
   try {
     pool = await WorkerPool.start(workers, {
-      host: target.host, port: target.port, proto: target.proto, wsPath: target.wsPath, userPattern: opts.userPattern, passPattern: opts.passPattern,
+      host: target.host, port: target.port, proto: target.proto, wsPath: target.wsPath, ircPass: target.ircPass, userPattern: opts.userPattern, passPattern: opts.passPattern,
       channel: opts.channel, totalClients: maxConnections, loginTimeoutMs: opts.loginTimeoutS * 1000,
     });
   } catch (e) {
@@ -94,10 +94,15 @@ export interface LoginSummary {
   login: LatencySummary;
 }
 
+/** --concurrency, capped where the target drops connects beyond a smaller number (ngIRCd). */
+export function loginsInFlight(s: Session, concurrency: number): number {
+  return Math.min(concurrency, s.target.maxLoginsInFlight ?? concurrency);
+}
+
 /** Logs in clients `from`..`to`-1 across the workers; `rooms` > 0 spreads them over that many rooms/channels. */
 export async function loginRange(s: Session, from: number, to: number, rooms: number): Promise<LoginSummary> {
   const ids = Array.from({ length: to - from }, (_, k) => from + k);
-  const perWorker = Math.max(1, Math.ceil(s.opts.concurrency / s.pool.size));
+  const perWorker = Math.max(1, Math.ceil(loginsInFlight(s, s.opts.concurrency) / s.pool.size));
   const t0 = Date.now();
   let polling = true;
   const poll = (async () => {
