@@ -173,8 +173,8 @@ function talk(s: IrcSession, p: readonly string[], m: ChatMember, command: 'PRIV
     const result = actions.whisper(m, target, text);
     if (result === 'empty') error('412', 'No text to send');
     else if (result === 'offline') {
-      // With --data-dir a message to an offline account is kept (a server NOTICE says so); else 401.
-      s.core.afterOffline(keepForLater(m, target, text), (kept) => (kept === 'stored' ? s.notice(offlineText(kept, target)) : error('401', target, 'No such nick/channel')));
+      // With --data-dir a message to an offline account is kept, or not for a reason a NOTICE gives; else 401.
+      s.core.afterOffline(keepForLater(m, target, text), (kept) => (kept === 'unavailable' || kept === 'no-account' ? error('401', target, 'No such nick/channel') : s.notice(offlineText(kept, target))));
     } else {
       const away = s.ctx.hub.get(target)?.away;
       if (away !== undefined) error('301', target, away);
