@@ -64,13 +64,14 @@ export class ClientConn {
       line: (t, b, s, e) => { if (t === 0x2d) this.fail(`redis: ${b.toString('latin1', s, e)}`); },
       aggregate: () => {},
     }) : null;
+    const at = cfg.endpoints[id % cfg.endpoints.length]!;
     this.socket = connect({
-      host: cfg.host,
-      port: cfg.port,
+      host: at.host,
+      port: at.port,
       noDelay: true,
       onread: { buffer: SHARED_READ, callback: (n: number, buf: Uint8Array) => { this.onRead(n, buf as Buffer); return true; } },
     });
-    this.ws = cfg.proto === 'ws' ? new WsLink(this.socket, cfg.host, cfg.port, cfg.wsPath, {
+    this.ws = cfg.proto === 'ws' ? new WsLink(this.socket, at.host, at.port, cfg.wsPath, {
       opened: () => this.socket.write(this.ws!.frame({ type: 'login', user: fillPattern(cfg.userPattern, id + 1), password: fillPattern(cfg.passPattern, id + 1) })),
       text: (b, s, e) => this.onWsText(b, s, e),
       other: () => this.sink.line(),

@@ -6,7 +6,17 @@ const COMMON = `Target and generator:
                         ngircd / inspircd (start that IRC daemon with a temp config, no flood or
                         clone limits), tcp://127.0.0.1:PORT (a text-protocol server already
                         running, e.g. the seed), ws://127.0.0.1:PORT/ws (our server's browser
-                        protocol, already running) or irc://127.0.0.1:PORT (any IRC server running)
+                        protocol, already running) or irc://127.0.0.1:PORT (any IRC server running);
+                        several addresses of one scheme, comma-separated (tcp://127.0.0.1:P1,
+                        tcp://127.0.0.1:P2), are the nodes of a running cluster: clients are dealt
+                        over them round-robin
+  --nodes N             (--target chat) start a throw-away redis-server and N nodes of our server
+                        on it (--redis URL --node-name nodeI), wait until every node has seen the
+                        other N-1, and deal clients over them (client i to node i mod N), for every
+                        --proto (default 1: a plain server). Server CPU and RSS are the sum over
+                        the nodes; Redis's CPU is shown apart
+  --via-redis           with --nodes 1: one node on Redis, to measure the Redis hop against a plain
+                        server (implied by --nodes 2 and more)
   --proto text|ws|irc   how to speak to our server (--target chat): the text protocol (default),
                         the browser protocol, JSON over WebSocket on its web port (--http-port 0),
                         or IRC on its IRC port (--irc-port 0): PASS/NICK/USER, JOIN #bench,
@@ -15,7 +25,8 @@ const COMMON = `Target and generator:
                         process holds over 9,000 sockets)
   --user-pattern P      user name of client i, {i} is 1-based (default user{i})
   --pass-pattern P      its password (default user{i}p: the seed's accounts)
-  --server-pid PID      server process for RSS/CPU readings of a tcp:// target
+  --server-pid PID[,PID...]
+                        server processes for RSS/CPU readings (summed) of tcp://, ws:// or irc:// targets
   --server-args "..."   extra flags for our server (--target chat)
   --node-args "..."     node flags for our server, e.g. "--cpu-prof --cpu-prof-dir=bench/profiles"
   --concurrency N       logins in flight (default 200)

@@ -100,7 +100,8 @@ async function startDaemon(name: 'ngircd' | 'inspircd', maxConnections: number):
     throw e;
   }
   return {
-    name, proto: 'irc', host: '127.0.0.1', port, wsPath: '', ircPass: false, pid: started.pid,
+    name, proto: 'irc', endpoints: [{ host: '127.0.0.1', port }], wsPath: '', ircPass: false,
+    pids: started.pid === null ? [] : [started.pid], busPid: null,
     // ngIRCd listens with a fixed backlog of 10 (listen(sock, 10) in conn.c): more connects in
     // flight overflow it, the kernel drops the SYNs and the clients retry after 1, 3, 7 s...
     maxLoginsInFlight: name === 'ngircd' ? NGIRCD_BACKLOG - 2 : null,

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { ChatProto } from './targets.js';
+import { MAX_NODES } from './cluster.js';
 
 /** Every bench option after parsing. Scenario defaults are applied in defaultsFor(). */
 export interface BenchOptions {
@@ -13,7 +14,12 @@ export interface BenchOptions {
   save: boolean;
   userPattern: string;
   passPattern: string;
-  serverPid: number | null;
+  /** --server-pid: the server processes of a tcp://, ws:// or irc:// target (a cluster's nodes), for RSS and CPU. */
+  serverPids: number[];
+  /** --nodes: our server (`chat`) as this many cluster nodes on a throw-away Redis (1 = a single server, unless viaRedis). */
+  nodes: number;
+  /** --via-redis: our server as cluster nodes on Redis even with --nodes 1 (the Redis hop's cost against a plain server). */
+  viaRedis: boolean;
   serverArgs: string[];
   nodeArgs: string[];
   drainS: number;
@@ -48,7 +54,7 @@ export class UsageError extends Error {
 export function defaultsFor(s: Scenario): BenchOptions {
   const base: BenchOptions = {
     targets: [], clients: [1000], rate: 100, durationS: 10, workers: Math.min(2, availableParallelism()), json: false,
-    resultsDir: 'bench/results', save: true, userPattern: 'user{i}', passPattern: 'user{i}p', serverPid: null,
+    resultsDir: 'bench/results', save: true, userPattern: 'user{i}', passPattern: 'user{i}p', serverPids: [], nodes: 1, viaRedis: false,
     serverArgs: [], nodeArgs: [], drainS: 10, concurrency: 200, channel: 'bench', loginTimeoutS: 30,
     senders: 10, steps: [5000, 10000, 20000, 40000, 60000, 80000], stepDurationS: 5, warmupS: 2, keepGoing: false, maxP99Ms: 100,
     rooms: 0, count: 20000, svg: null, proto: null, protos: null, help: false,
@@ -130,6 +136,13 @@ function checkProtocols(o: BenchOptions): void {
   }
 }
 
+/** --nodes and --via-redis start our server as nodes; any other target given is a usage error. */
+function checkCluster(o: BenchOptions): void {
+  if (o.nodes === 1 && !o.viaRedis) return;
+  const other = o.targets.find((t) => t !== 'chat');
+  if (other !== undefined) throw new UsageError(`--nodes and --via-redis start our server as cluster nodes: they need --target chat, not ${other} (for nodes already running, give their addresses as one --target, comma-separated)`);
+}
+
 function words(v: string): string[] {
   return v.split(/\s+/).filter((x) => x !== '');
 }
@@ -161,7 +174,9 @@ export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
       case '--results-dir': o.resultsDir = next(); break;
       case '--user-pattern': o.userPattern = next(); break;
       case '--pass-pattern': o.passPattern = next(); break;
-      case '--server-pid': o.serverPid = int(arg, next(), 1, 2 ** 31); break;
+      case '--server-pid': o.serverPids = list(arg, next(), 1, 2 ** 31); break;
+      case '--nodes': o.nodes = int(arg, next(), 1, MAX_NODES); break;
+      case '--via-redis': o.viaRedis = true; break;
       case '--server-args': o.serverArgs.push(...words(next())); break;
       case '--node-args': o.nodeArgs.push(...words(next())); break;
       case '--drain': o.drainS = num(arg, next(), 0, 600); break;
@@ -183,5 +198,6 @@ export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
   }
   if (!o.userPattern.includes('{i}')) throw new UsageError('--user-pattern must contain {i} (the 1-based client number)');
   checkProtocols(o);
+  checkCluster(o);
   return o;
 }

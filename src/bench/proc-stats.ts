@@ -32,3 +32,18 @@ export function cpuPercent(beforeMicros: number | null, afterMicros: number | nu
   if (beforeMicros === null || afterMicros === null || wallMs <= 0) return null;
   return Math.round(((afterMicros - beforeMicros) / 1000 / wallMs) * 1000) / 10;
 }
+
+/**
+ * Summed over several processes (the nodes of a cluster): null when `pids` is empty or any one
+ * cannot be read, so a total never silently leaves a process out.
+ */
+export function sumOver(pids: readonly number[], read: (pid: number) => number | null): number | null {
+  if (pids.length === 0) return null;
+  let total = 0;
+  for (const pid of pids) {
+    const v = read(pid);
+    if (v === null) return null;
+    total += v;
+  }
+  return total;
+}

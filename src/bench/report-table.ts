@@ -21,9 +21,16 @@ export function fmt(n: number | null, digits = 0): string {
 
 const POINT_HEAD = ['clients', 'offered/s', 'sent', 'delivered', 'loss %', 'deliveries/s', 'p50 ms', 'p99 ms', 'max ms', 'gen CPU %', 'srv CPU %'];
 
-function pointRow(p: BroadcastPoint): string[] {
+function pointRow(p: BroadcastPoint, bus: boolean): string[] {
   return [fmt(p.clients), fmt(p.offeredRate), fmt(p.sent), fmt(p.delivered), fmt(p.lossPct, 2), fmt(p.deliveriesPerSec),
-    fmt(p.latency.p50Ms, 1), fmt(p.latency.p99Ms, 1), fmt(p.latency.maxMs, 1), fmt(p.generatorCpuPct), fmt(p.serverCpuPct)];
+    fmt(p.latency.p50Ms, 1), fmt(p.latency.p99Ms, 1), fmt(p.latency.maxMs, 1), fmt(p.generatorCpuPct), fmt(p.serverCpuPct),
+    ...(bus ? [fmt(p.busCpuPct)] : [])];
+}
+
+/** The points' header, with a Redis CPU column when the target is a cluster on a Redis the bench started. */
+function pointHead(points: BroadcastPoint[]): { head: string[]; bus: boolean } {
+  const bus = points.some((p) => p.busCpuPct !== null);
+  return { head: bus ? [...POINT_HEAD, 'redis CPU %'] : POINT_HEAD, bus };
 }
 
 function kv(rows: Array<[string, string]>): string {
@@ -32,11 +39,15 @@ function kv(rows: Array<[string, string]>): string {
 
 function resultTable(r: ScenarioResult): string {
   switch (r.scenario) {
-    case 'room':
-      return table([...POINT_HEAD, 'logins/s'], r.points.map((p) => [...pointRow(p), fmt(p.logins.loginsPerSec)]));
-    case 'firehose':
-      return `${table([...POINT_HEAD, 'pass'], r.steps.map((p) => [...pointRow(p), p.lost === 0 && p.latency.p99Ms <= r.maxP99Ms ? 'yes' : 'no']))}\n` +
+    case 'room': {
+      const { head, bus } = pointHead(r.points);
+      return table([...head, 'logins/s'], r.points.map((p) => [...pointRow(p, bus), fmt(p.logins.loginsPerSec)]));
+    }
+    case 'firehose': {
+      const { head, bus } = pointHead(r.steps);
+      return `${table([...head, 'pass'], r.steps.map((p) => [...pointRow(p, bus), p.lost === 0 && p.latency.p99Ms <= r.maxP99Ms ? 'yes' : 'no']))}\n` +
         `highest rate with zero loss and p99 ≤ ${r.maxP99Ms} ms: ${r.best === null ? 'none' : `${fmt(r.best)} msgs/s`}`;
+    }
     case 'idle':
       return kv([
         ['connections', fmt(r.clients)], ['logged in', fmt(r.logins.ok)], ['logins/s', fmt(r.logins.loginsPerSec)],
@@ -52,6 +63,7 @@ function resultTable(r: ScenarioResult): string {
         ['connect p50 / p99 ms', `${fmt(r.connect.p50Ms, 2)} / ${fmt(r.connect.p99Ms, 2)}`],
         ['login p50 / p99 ms', `${fmt(r.login.p50Ms, 2)} / ${fmt(r.login.p99Ms, 2)}`],
         ['generator CPU %', fmt(r.generatorCpuPct)], ['server CPU %', fmt(r.serverCpuPct)],
+        ...(r.busCpuPct === null ? [] : [['redis CPU %', fmt(r.busCpuPct)] as [string, string]]),
       ]);
   }
 }
@@ -62,7 +74,8 @@ function kib(v: number | null): string {
 
 export function renderReport(rep: BenchReport): string {
   const verdict = rep.ok ? paint('32', 'OK: counts add up') : paint('31', `PROBLEMS:\n  ${rep.problems.join('\n  ')}`);
-  return `${rep.result.scenario} against ${rep.target.name} (${rep.workers} generator processes)\n${resultTable(rep.result)}\n${verdict}\n`;
+  const where = rep.target.nodes > 1 ? `, clients spread over ${rep.target.nodes} nodes` : '';
+  return `${rep.result.scenario} against ${rep.target.name} (${rep.workers} generator processes${where})\n${resultTable(rep.result)}\n${verdict}\n`;
 }
 
 /** Each run's table, then the headline figures side by side with the first run ÷ each other (`ratio` when two). */

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineInfo, type MachineInfo } from './machine.js';
 import type { BroadcastPoint } from './scenarios/broadcast.js';
-import type { LoginSummary } from './scenarios/session.js';
+import type { LoginSummary, TargetInfo } from './scenarios/session.js';
 import type { LatencySummary } from './latency-recorder.js';
 
 /** Version tag of the JSON below; bump when a field changes meaning. */
@@ -38,7 +38,7 @@ export interface IdleResult {
   rssEmptyKiB: number | null;
   rssLoggedInKiB: number | null;
   rssEndKiB: number | null;
-  /** (rssEnd − rssEmpty) / alive; null without a server pid. */
+  /** (rssEnd − rssEmpty) / alive; null without a server pid. RSS figures are summed over a cluster's nodes (Redis not included). */
   rssPerConnKiB: number | null;
   generatorCpuPct: number;
 }
@@ -56,7 +56,10 @@ export interface LoginsResult {
   connect: LatencySummary;
   login: LatencySummary;
   generatorCpuPct: number;
+  /** Every server process together (the sum over a cluster's nodes), % of one core. */
   serverCpuPct: number | null;
+  /** The cluster's Redis, % of one core; null without one. */
+  busCpuPct: number | null;
 }
 
 export type ScenarioResult = RoomResult | FirehoseResult | IdleResult | LoginsResult;
@@ -68,7 +71,7 @@ export interface BenchReport {
   date: string;
   command: string;
   machine: MachineInfo;
-  target: { name: string; proto: string; pid: number | null };
+  target: TargetInfo;
   workers: number;
   /** Correctness verdict: every login worked and no message was lost or duplicated. */
   ok: boolean;

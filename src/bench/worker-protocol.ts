@@ -7,9 +7,15 @@
 /** How a target is spoken to: our line protocol, Redis pub/sub over RESP3, our browser protocol (JSON over WebSocket), or IRC. */
 export type Proto = 'text' | 'redis' | 'ws' | 'irc';
 
-export interface WorkerConfig {
+/** One address clients connect to: a server, or one node of a cluster. */
+export interface Endpoint {
   host: string;
   port: number;
+}
+
+export interface WorkerConfig {
+  /** Client i (0-based) connects to endpoints[i mod length]: one entry, or one per cluster node. */
+  endpoints: Endpoint[];
   proto: Proto;
   /** The WebSocket endpoint's path (`/ws`) for proto ws; unused otherwise. */
   wsPath: string;

@@ -1,5 +1,5 @@
 import { summarize, type LatencySummary } from '../latency-recorder.js';
-import { cpuPercent, readCpuMicros } from '../proc-stats.js';
+import { cpuPercent, readCpuMicros, sumOver } from '../proc-stats.js';
 import { nowMicros, sleep, sum, type Session } from './session.js';
 
 /** One measured send-and-drain phase: what was offered, what arrived, how fast and how late. */
@@ -20,7 +20,10 @@ export interface BroadcastPoint {
   deliveriesPerSec: number;
   latency: LatencySummary;
   generatorCpuPct: number;
+  /** Every server process together (the sum over a cluster's nodes), % of one core. */
   serverCpuPct: number | null;
+  /** The cluster's Redis, % of one core; null without one. */
+  busCpuPct: number | null;
   drainS: number;
 }
 
@@ -46,7 +49,8 @@ export async function runBroadcast(s: Session, spec: BroadcastSpec): Promise<Bro
   // Start counting this phase from zero on every worker (also refreshes their CPU readings).
   await pool.all((w) => w.call({ op: 'collect', nextPhase: spec.phase }));
   const genCpu0 = pool.cpuMicros();
-  const srvCpu0 = readCpuMicros(target.pid);
+  const srvCpu0 = sumOver(target.pids, readCpuMicros);
+  const busCpu0 = readCpuMicros(target.busPid);
   const t0 = nowMicros();
   const total = Math.round(spec.rate * spec.durationS);
   let sending = true;
@@ -84,7 +88,8 @@ export async function runBroadcast(s: Session, spec: BroadcastSpec): Promise<Bro
   const stats = await pool.all((w) => w.call({ op: 'collect', nextPhase: spec.phase + 1 }));
   const wallMs = (nowMicros() - t0) / 1000;
   const genCpu1 = pool.cpuMicros();
-  const srvCpu1 = readCpuMicros(target.pid);
+  const srvCpu1 = sumOver(target.pids, readCpuMicros);
+  const busCpu1 = readCpuMicros(target.busPid);
 
   let lost = 0;
   let extra = 0;
@@ -118,6 +123,7 @@ export async function runBroadcast(s: Session, spec: BroadcastSpec): Promise<Bro
     latency: summarize(stats.map((x) => x.latency)),
     generatorCpuPct: Math.round(((genCpu1 - genCpu0) / 1000 / wallMs) * 1000) / 10,
     serverCpuPct: cpuPercent(srvCpu0, srvCpu1, wallMs),
+    busCpuPct: cpuPercent(busCpu0, busCpu1, wallMs),
     drainS,
   };
 }

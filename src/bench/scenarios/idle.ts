@@ -1,7 +1,7 @@
 import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { IdleResult } from '../results.js';
-import { readRssKiB } from '../proc-stats.js';
+import { readRssKiB, sumOver } from '../proc-stats.js';
 import { loginProblems, loginRange, requireLogins, settle, sleep, sum, withSession, type ScenarioRun } from './session.js';
 
 /**
@@ -14,13 +14,13 @@ import { loginProblems, loginRange, requireLogins, settle, sleep, sum, withSessi
 export async function runIdle(targetSpec: string, o: BenchOptions, progress: Progress): Promise<ScenarioRun<IdleResult>> {
   const n = o.clients[0]!;
   return withSession(targetSpec, o, progress, n, async (s) => {
-    const pid = s.target.pid;
-    const rssEmptyKiB = readRssKiB(pid);
+    const rss = (): number | null => sumOver(s.target.pids, readRssKiB);
+    const rssEmptyKiB = rss();
     const logins = await loginRange(s, 0, n, o.rooms);
     requireLogins(s, logins.ok, logins.errors);
     const problems = loginProblems(logins);
     await settle(s);
-    const rssLoggedInKiB = readRssKiB(pid);
+    const rssLoggedInKiB = rss();
     const cpu0 = s.pool.cpuMicros();
     const t0 = Date.now();
     const end = t0 + o.durationS * 1000;
@@ -28,14 +28,14 @@ export async function runIdle(targetSpec: string, o: BenchOptions, progress: Pro
     while (Date.now() < end) {
       await sleep(Math.min(1_000, Math.max(0, end - Date.now())));
       alive = sum((await s.pool.all((w) => w.call({ op: 'counts' }))).map((c) => c.alive));
-      const rss = readRssKiB(pid);
-      progress.update(`idle: ${((Date.now() - t0) / 1000).toFixed(0)}/${o.durationS}s, ${alive} alive${rss !== null ? `, server RSS ${(rss / 1024).toFixed(1)} MiB` : ''}`);
+      const now = rss();
+      progress.update(`idle: ${((Date.now() - t0) / 1000).toFixed(0)}/${o.durationS}s, ${alive} alive${now !== null ? `, server RSS ${(now / 1024).toFixed(1)} MiB` : ''}`);
     }
     const counts = await s.pool.all((w) => w.call({ op: 'counts' }));
     alive = sum(counts.map((c) => c.alive));
     const closed: Record<string, number> = {};
     for (const c of counts) for (const [why, k] of Object.entries(c.closed)) closed[why] = (closed[why] ?? 0) + k;
-    const rssEndKiB = readRssKiB(pid);
+    const rssEndKiB = rss();
     const generatorCpuPct = Math.round(((s.pool.cpuMicros() - cpu0) / 1000 / Math.max(1, Date.now() - t0)) * 1000) / 10;
     if (alive < logins.ok) {
       const why = Object.entries(closed).map(([reason, k]) => `${reason}: ${k}`).join(', ');

@@ -2,7 +2,7 @@ import type { BenchOptions } from '../options.js';
 import type { Progress } from '../progress.js';
 import type { LoginsResult } from '../results.js';
 import { summarize } from '../latency-recorder.js';
-import { cpuPercent, readCpuMicros } from '../proc-stats.js';
+import { cpuPercent, readCpuMicros, sumOver } from '../proc-stats.js';
 import { loginsInFlight, requireLogins, sum, withSession, type ScenarioRun } from './session.js';
 
 /**
@@ -17,7 +17,8 @@ export async function runLogins(targetSpec: string, o: BenchOptions, progress: P
     const c = loginsInFlight(s, o.concurrency);
     const slots = Array.from({ length: c }, (_, i) => i);
     const cpu0 = s.pool.cpuMicros();
-    const srv0 = readCpuMicros(s.target.pid);
+    const srv0 = sumOver(s.target.pids, readCpuMicros);
+    const bus0 = readCpuMicros(s.target.busPid);
     const t0 = Date.now();
     const timer = setInterval(() => progress.update(`logins: ${((Date.now() - t0) / 1000).toFixed(0)}/${o.durationS}s`), 250);
     const W = s.pool.size;
@@ -33,7 +34,8 @@ export async function runLogins(targetSpec: string, o: BenchOptions, progress: P
       errors: replies.flatMap((r) => r.errors).slice(0, 5), elapsedS, loginsPerSec: Math.round(ok / Math.max(elapsedS, 0.001)),
       connect: summarize(replies.map((r) => r.connect)), login: summarize(replies.map((r) => r.login)),
       generatorCpuPct: Math.round(((s.pool.cpuMicros() - cpu0) / 1000 / wallMs) * 1000) / 10,
-      serverCpuPct: cpuPercent(srv0, readCpuMicros(s.target.pid), wallMs),
+      serverCpuPct: cpuPercent(srv0, sumOver(s.target.pids, readCpuMicros), wallMs),
+      busCpuPct: cpuPercent(bus0, readCpuMicros(s.target.busPid), wallMs),
     };
     requireLogins(s, ok, result.errors);
     const problems: string[] = [];

@@ -21,14 +21,15 @@ export interface Session {
 export async function openSession(targetSpec: string, opts: BenchOptions, progress: Progress, maxConnections: number): Promise<Session> {
   progress.update(`starting target ${targetSpec}…`, true);
   const target = await startTarget(targetSpec, {
-    proto: opts.proto ?? 'text', serverArgs: opts.serverArgs, nodeArgs: opts.nodeArgs, serverPid: opts.serverPid, maxConnections,
+    proto: opts.proto ?? 'text', serverArgs: opts.serverArgs, nodeArgs: opts.nodeArgs, serverPids: opts.serverPids, maxConnections,
+    nodes: opts.nodes, viaRedis: opts.viaRedis,
   });
   const stopTarget = onCleanup(() => target.stop());
   const workers = Math.max(opts.workers, Math.ceil(maxConnections / MAX_SOCKETS_PER_WORKER));
   let pool: WorkerPool;
   try {
     pool = await WorkerPool.start(workers, {
-      host: target.host, port: target.port, proto: target.proto, wsPath: target.wsPath, ircPass: target.ircPass, userPattern: opts.userPattern, passPattern: opts.passPattern,
+      endpoints: [...target.endpoints], proto: target.proto, wsPath: target.wsPath, ircPass: target.ircPass, userPattern: opts.userPattern, passPattern: opts.passPattern,
       channel: opts.channel, totalClients: maxConnections, loginTimeoutMs: opts.loginTimeoutS * 1000,
     });
   } catch (e) {
@@ -47,9 +48,20 @@ export async function openSession(targetSpec: string, opts: BenchOptions, progre
   };
 }
 
+/**
+ * What a report says of its target: `pid` is the first server process (null when unknown), `pids`
+ * every one (the nodes of a cluster), `nodes` how many addresses clients were spread over, `busPid`
+ * the Redis of a cluster the bench started.
+ */
+export interface TargetInfo { name: string; proto: string; pid: number | null; pids: number[]; nodes: number; busPid: number | null }
+
+export function targetInfo(t: Target): TargetInfo {
+  return { name: t.name, proto: t.proto, pid: t.pids[0] ?? null, pids: [...t.pids], nodes: t.endpoints.length, busPid: t.busPid };
+}
+
 /** What every scenario hands back: the target it ran against and its verdict. */
 export interface ScenarioRun<R> {
-  target: { name: string; proto: string; pid: number | null };
+  target: TargetInfo;
   workers: number;
   result: R;
   /** Correctness problems (failed logins, loss, duplicates); empty when all added up. */
@@ -64,7 +76,7 @@ export async function withSession<R>(
   const s = await openSession(targetSpec, opts, progress, maxConnections);
   try {
     const { result, problems } = await body(s);
-    return { target: { name: s.target.name, proto: s.target.proto, pid: s.target.pid }, workers: s.pool.size, result, problems };
+    return { target: targetInfo(s.target), workers: s.pool.size, result, problems };
   } finally {
     await s.close();
   }
