@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { SERVER_MAIN, startServer } from '../helpers/server.js';
 import { ircDaemonAvailable } from '../../src/bench/irc-daemons.js';
+import { hasRedis, startRedis } from '../helpers/redis.js';
 
 /**
  * Seconds-long smoke of every bench scenario against the bench's reference server, our server and
@@ -27,6 +28,15 @@ function bench(args: string[]): Promise<Run> {
 }
 
 type Json = Record<string, unknown>;
+
+/** Each command must exit 2 (bad usage) with its message matching. */
+async function usageErrors(cases: Array<[string[], RegExp]>): Promise<void> {
+  for (const [args, why] of cases) {
+    const r = await bench(args);
+    assert.equal(r.code, 2, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    assert.match(r.stderr, why, args.join(' '));
+  }
+}
 
 async function report(args: string[]): Promise<Json> {
   const r = await bench(args);
@@ -235,11 +245,7 @@ test('bench --proto and --protos: garbage and conflicts are usage errors (exit 2
     [['compare', 'room', '--protos', 'text,ws', '--target', 'chat', '--target', 'chat'], /at most one --target/],
     [['compare', 'room', '--protos', 'text,ws', '--target', 'redis'], /--proto ws needs/],
   ];
-  for (const [args, why] of cases) {
-    const r = await bench(args);
-    assert.equal(r.code, 2, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-    assert.match(r.stderr, why, args.join(' '));
-  }
+  await usageErrors(cases);
   const h = await bench(['room', '--help']);
   assert.match(h.stdout, /--proto text\|ws/);
   const c = await bench(['compare', '--help']);
@@ -323,15 +329,82 @@ test('bench --proto irc and the IRC targets: garbage and conflicts are usage err
     [['compare', 'room', '--target', 'chat'], /compare takes 2 to 4 --target/],
     [['compare', 'room', '--target', 'chat', '--target', 'ngircd', '--target', 'inspircd', '--target', 'redis', '--target', 'reference'], /compare takes 2 to 4/],
   ];
-  for (const [args, why] of cases) {
-    const r = await bench(args);
-    assert.equal(r.code, 2, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-    assert.match(r.stderr, why, args.join(' '));
-  }
+  await usageErrors(cases);
   const bad = await bench(['room', '--target', 'irc://127.0.0.1:6667/path', '--clients', '1']);
   assert.equal(bad.code, 1, 'a malformed irc:// target is a failed run');
   assert.match(bad.stderr, /unknown target/);
   const h = await bench(['room', '--help']);
   assert.match(h.stdout, /--proto text\|ws\|irc/);
   assert.match(h.stdout, /ngircd/);
+});
+
+// --- Cluster mode (--nodes, --via-redis, comma-separated running nodes): needs redis-server ---
+
+/** A cluster run: clients on every node, each message at n - 1 receivers whatever node they are on, the servers' CPU known. */
+function checkCluster(j: Json, name: string, nodes: number, clients: number): void {
+  const r = checkRun(j, 'room', name);
+  assert.equal(j['ok'], true, String(j['problems']));
+  assert.equal(obj(j['target'], 'target')['nodes'], nodes);
+  const point = (r['points'] as Json[])[0]!;
+  checkPoint(point, clients - 1, true);
+  assert.equal(obj(point['logins'], 'logins')['ok'], clients);
+  assert.equal(typeof point['serverCpuPct'], 'number', 'server CPU summed over the nodes');
+}
+
+if (chatBuilt && hasRedis()) {
+  test('bench room --nodes 2: a throw-away Redis and two nodes, clients on both, nothing lost', async () => {
+    const j = await report(['room', '--nodes', '2', '--clients', '20', '--rate', '20', '--duration', '2', '--warmup', '0.5', '--drain', '10']);
+    checkCluster(j, 'chat-cluster2', 2, 20);
+    const t = obj(j['target'], 'target');
+    assert.equal((t['pids'] as unknown[]).length, 2, 'one pid per node');
+    assert.equal(typeof t['busPid'], 'number');
+    const point = (obj(j['result'], 'result')['points'] as Json[])[0]!;
+    assert.equal(typeof point['busCpuPct'], 'number', 'Redis CPU reported apart');
+  });
+
+  test('bench room --nodes 1 --via-redis over IRC: one node on Redis', async () => {
+    const j = await report(['room', '--nodes', '1', '--via-redis', '--proto', 'irc', '--clients', '10', '--rate', '20', '--duration', '1', '--warmup', '0']);
+    checkCluster(j, 'chat-irc-cluster1', 1, 10);
+    assert.equal(obj(j['target'], 'target')['proto'], 'irc');
+  });
+
+  test('bench room over nodes already running: comma-separated addresses spread the clients', async () => {
+    const redis = await startRedis();
+    const flags = ['--redis', redis.url, '--auth', 'open', '--flood-rate', '0', '--log-messages', 'off'];
+    const a = await startServer([...flags, '--node-name', 'a']);
+    const b = await startServer([...flags, '--node-name', 'b']);
+    try {
+      await a.waitForLog(/\[CLUSTER\] node b~\S+ seen/);
+      await b.waitForLog(/\[CLUSTER\] node a~\S+ seen/);
+      const target = `tcp://127.0.0.1:${a.port},tcp://127.0.0.1:${b.port}`;
+      const pids = `${a.proc.pid},${b.proc.pid}`;
+      const j = await report(['room', '--target', target, '--server-pid', pids, '--clients', '10', '--rate', '20', '--duration', '1', '--warmup', '0']);
+      checkCluster(j, target, 2, 10);
+      assert.deepEqual(obj(j['target'], 'target')['pids'], [a.proc.pid, b.proc.pid]);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await redis.stop();
+    }
+  });
+} else {
+  test('bench cluster mode', { skip: 'needs redis-server (apt-get install -y redis-server) and a build' }, () => {});
+}
+
+test('bench --nodes and --via-redis: garbage and conflicts are usage errors (exit 2)', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['room', '--nodes', '0'], /--nodes wants a whole number from 1 to 16/],
+    [['room', '--nodes', '17'], /--nodes wants/],
+    [['room', '--nodes', '2.5'], /--nodes wants/],
+    [['room', '--nodes', '2', '--target', 'redis'], /need --target chat, not redis/],
+    [['room', '--via-redis', '--target', 'tcp://127.0.0.1:5693'], /need --target chat/],
+    [['room', '--server-pid', '12,x'], /--server-pid wants/],
+  ];
+  await usageErrors(cases);
+  const mixed = await bench(['room', '--target', 'tcp://127.0.0.1:1,ws://127.0.0.1:2/ws', '--clients', '1']);
+  assert.equal(mixed.code, 1, 'addresses of different schemes are a failed run');
+  assert.match(mixed.stderr, /same scheme/);
+  const h = await bench(['room', '--help']);
+  assert.match(h.stdout, /--nodes N/);
+  assert.match(h.stdout, /--via-redis/);
 });
