@@ -1,5 +1,4 @@
 import { get } from 'node:http';
-import { onCleanup } from './cleanup.js';
 import { freePort } from './processes.js';
 import type { Target } from './targets.js';
 
@@ -23,15 +22,15 @@ const READY_MS = 30_000;
 
 /**
  * Starts the bus (Redis), then the nodes, all at once, and waits until they have seen each other.
- * `startNode(flags)` starts one of our servers with these extra flags; `startBus` a Redis. Every
- * process is registered for cleanup as soon as it runs, so Ctrl-C during the start stops it too.
+ * `startNode(flags)` starts one of our servers with these extra flags; `startBus` a Redis. Both
+ * register their process for cleanup as soon as it is spawned, so Ctrl-C during the start stops it.
  * The returned target's stop ends the nodes first (each says goodbye on the bus), then Redis.
  */
 export async function startCluster(
   nodes: number, startNode: (flags: string[]) => Promise<Target>, startBus: () => Promise<Target>,
 ): Promise<Target> {
   const bus = await startBus();
-  const stopBus = onCleanup(() => bus.stop());
+  const stopBus = (): Promise<void> => bus.stop();
   const url = `redis://${bus.endpoints[0]!.host}:${bus.endpoints[0]!.port}`;
   const stops: Array<() => Promise<void>> = [];
   const stopNodes = async (): Promise<void> => { await Promise.all(stops.map((s) => s())); };
@@ -39,7 +38,7 @@ export async function startCluster(
     const metricsPorts = await distinctFreePorts(nodes);
     const outcomes = await Promise.allSettled(metricsPorts.map(async (mport, i) => {
       const t = await startNode(['--redis', url, '--node-name', `node${i + 1}`, '--metrics-port', String(mport), '--metrics-host', '127.0.0.1']);
-      stops.push(onCleanup(() => t.stop()));
+      stops.push(() => t.stop());
       return t;
     }));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');

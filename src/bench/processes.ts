@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
+import { onCleanup } from './cleanup.js';
 
 /** Child processes the bench starts as targets (our server, Redis, IRC daemons): start, wait, stop by pid. */
 
@@ -31,11 +32,12 @@ export async function freePort(): Promise<number> {
 /**
  * Starts a daemon in the foreground and waits (≤ 10 s) until `port` on 127.0.0.1 accepts
  * connections; on failure stops it and throws with the end of its output. `stop` ends it by pid
- * (SIGTERM, then SIGKILL after 5 s).
+ * (SIGTERM, then SIGKILL after 5 s); it is registered for cleanup from the spawn on.
  */
 export async function spawnListening(command: string, args: string[], port: number): Promise<{ pid: number | null; stop: () => Promise<void> }> {
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stopProc = stopper(proc);
+  // Registered at once, so Ctrl-C while it starts stops it too.
+  const stopProc = onCleanup(stopper(proc));
   let log = '';
   let spawnError = '';
   proc.once('error', (e) => { spawnError = e.message; });

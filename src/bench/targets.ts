@@ -5,6 +5,7 @@ import type { Endpoint, Proto } from './worker-protocol.js';
 import { startCluster } from './cluster.js';
 import { startInspircd, startNgircd } from './irc-daemons.js';
 import { freePort, spawnListening, stopper } from './processes.js';
+import { onCleanup } from './cleanup.js';
 
 const SERVER_MAIN = fileURLToPath(new URL('../server/main.js', import.meta.url));
 const REFERENCE_MAIN = fileURLToPath(new URL('./reference-server.js', import.meta.url));
@@ -136,7 +137,8 @@ const IRC_BANNER = /IRC on (\S+):(\d+) \(/;
  */
 async function spawnBannerServer(name: string, args: string[], proto: 'text' | 'ws' | 'irc', bannerRe: RegExp): Promise<Target> {
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-  const stopProc = stopper(proc);
+  // Registered at once, so Ctrl-C while it starts (a cluster's nodes start together) stops it too.
+  const stopProc = onCleanup(stopper(proc));
   let log = '';
   const banner = await new Promise<{ host: string; port: number }>((resolve, reject) => {
     const timer = setTimeout(() => fail('no banner within 20 s'), 20_000);
