@@ -7,7 +7,7 @@ import type { ChatContext } from '../core/context.js';
 import { monotonicMs } from '../core/clock.js';
 import { LocalClaims } from '../core/name-claims.js';
 import { VerifyQueue } from '../core/verify-queue.js';
-import type { ChatStore } from '../core/store.js';
+import { StoreError, type ChatStore } from '../core/store.js';
 import { MemoryStore } from '../store/memory.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
@@ -60,12 +60,29 @@ export async function loadAccounts(config: ServerConfig, log: Logger): Promise<A
   }
 }
 
-/** The store --data-dir asks for (SQLite), or history in memory. Throws StoreError for an unusable DIR. */
-export async function openStore(config: Pick<ServerConfig, 'dataDir' | 'history' | 'offlineLimit' | 'retentionDays'>, log: Logger): Promise<ChatStore> {
+/** Where history and offline messages are kept: the server's options that choose and bound the store. */
+export interface StoreOptions extends Pick<ServerConfig, 'dataDir' | 'history' | 'offlineLimit' | 'retentionDays'> {
+  /** Redis URLs (--redis): one standalone Redis, or seeds of a Redis Cluster with `redisCluster`. */
+  readonly redis?: readonly string[] | undefined;
+  readonly redisCluster?: boolean | undefined;
+}
+
+/**
+ * The store the options ask for: Redis (--redis, shared by the nodes of a cluster), SQLite
+ * (--data-dir), or history in memory. Both --redis and --data-dir is a StoreError (each would hold
+ * the history), as is an unusable DIR or a Redis that cannot be reached.
+ */
+export async function openStore(config: StoreOptions, log: Logger): Promise<ChatStore> {
   const limits = { history: config.history, offline: config.offlineLimit, retentionMs: config.retentionDays * 86_400_000 };
+  const onError = (message: string): void => log.error('STORE', message);
+  if (config.redis !== undefined && config.redis.length > 0) {
+    if (config.dataDir !== undefined) throw new StoreError('--data-dir and --redis both store history; choose one');
+    const { RedisStore } = await import('../store/redis.js');
+    return RedisStore.connect(config.redis, limits, onError, { cluster: config.redisCluster === true });
+  }
   if (config.dataDir === undefined) return new MemoryStore(limits);
   const { SqliteStore } = await import('../store/sqlite.js');
-  return new SqliteStore(config.dataDir, limits, (message) => log.error('STORE', message));
+  return new SqliteStore(config.dataDir, limits, onError);
 }
 
 /** The built web client: dist/web, beside dist/src (this file is dist/src/server/server.js). */
