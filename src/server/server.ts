@@ -6,6 +6,9 @@ import type { Logger } from '../core/log.js';
 import type { ChatContext } from '../core/context.js';
 import { monotonicMs } from '../core/clock.js';
 import { LocalClaims } from '../core/name-claims.js';
+import { ClusterNode } from '../cluster/node.js';
+import type { ClusterBackend } from '../cluster/backend.js';
+import { hostname } from 'node:os';
 import { VerifyQueue } from '../core/verify-queue.js';
 import { StoreError, type ChatStore } from '../core/store.js';
 import { MemoryStore } from '../store/memory.js';
@@ -85,6 +88,16 @@ export async function openStore(config: StoreOptions, log: Logger): Promise<Chat
   return new SqliteStore(config.dataDir, limits, onError);
 }
 
+/** Connects to the Redis of --redis; rejects when it cannot be reached. */
+async function connectRedis(config: ServerConfig, log: Logger): Promise<ClusterBackend> {
+  const { RedisBackend } = await import('../cluster/redis.js');
+  return RedisBackend.connect(config.redis, {
+    cluster: config.redisCluster,
+    commandTimeoutMs: DEFAULTS.redisCommandTimeoutMs,
+    log: (message: string) => log.error('CLUSTER', message),
+  });
+}
+
 /** The built web client: dist/web, beside dist/src (this file is dist/src/server/server.js). */
 export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web');
 
@@ -93,16 +106,32 @@ export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
  * that is busy (the web listener's 8080) is then a warning and that listener stays off, while a port
  * given explicitly that cannot be bound stops the start.
  */
-export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore, explicit: ReadonlySet<keyof ServerConfig> = new Set()): Promise<ChatServer> {
+export async function startChatServer(
+  config: ServerConfig,
+  log: Logger,
+  accounts?: AccountStore,
+  explicit: ReadonlySet<keyof ServerConfig> = new Set(),
+  /** A cluster engine to join instead of --redis (tests join several servers in one process through a LocalBroker). */
+  backend?: ClusterBackend,
+): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
   const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
   const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const store = await openStore(config, log);
+  const engine =
+    backend ??
+    (config.redis.length > 0
+      ? await connectRedis(config, log).catch(async (err: unknown) => {
+          await store.close();
+          throw err;
+        })
+      : undefined);
+  const cluster = engine === undefined ? undefined : new ClusterNode(engine, { nodeName: config.nodeName ?? `${hostname()}:${config.port}`, nodeTimeoutMs: config.nodeTimeoutMs });
   const ctx: ChatContext = {
     hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs, maxRoomsPerMember: config.maxRoomsPerUser }),
     accounts: accounts ?? (await loadAccounts(config, log)),
-    claims: new LocalClaims(),
+    claims: cluster ?? new LocalClaims(),
     verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }),
     settings: config,
     log,
@@ -111,6 +140,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     replayOnJoin: config.replayOnJoin,
     clock: monotonicMs,
     startedAt: monotonicMs(),
+    cluster: undefined,
     throttle: new AuthThrottle({
       failuresPerWindow: config.authFailures,
       windowMs: config.authWindowMs,
@@ -119,6 +149,11 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     }),
     shuttingDown: false,
   };
+  if (cluster !== undefined) {
+    ctx.cluster = cluster;
+    await cluster.start(ctx);
+    log.event('CLUSTER', `node ${cluster.id} joined the cluster on ${cluster.backend.kind}`, { node: cluster.id });
+  }
   const listeners = new Listeners(
     { maxClients: config.maxClients, maxPerIp: config.maxPerIp, keepaliveMs: DEFAULTS.keepaliveMs, shutdownFlushMs: DEFAULTS.shutdownFlushMs },
     counters,
@@ -146,6 +181,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   // A failed start closes what is already open: listeners, and the store's lock on --data-dir.
   async function abort(): Promise<void> {
     await listeners.shutdown();
+    await cluster?.stop();
     await store.close();
   }
   const irc = ircProtocol(ctx, {
@@ -228,6 +264,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       // Held join/leave notices go out before the shutdown notice, in order.
       ctx.hub.flushNotices();
       await listeners.shutdown();
+      // After the listeners: each session's leave went out on the bus before the node says bye.
+      await cluster?.stop();
       await store.close();
     },
   };
