@@ -141,7 +141,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsKey', flag: 'tls-key', arg: 'FILE', help: 'TLS private key (PEM)', kind: { type: 'string' } },
   { key: 'dataDir', flag: 'data-dir', arg: 'DIR', help: 'keep history and offline messages in DIR/chat.db (SQLite)', kind: { type: 'string' }, shown: 'none: history in memory only' },
   { key: 'history', flag: 'history', arg: 'N', help: 'messages kept per room', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.historyPerRoom) },
-  { key: 'offlineLimit', flag: 'offline-limit', arg: 'N', help: 'private messages kept per offline user (needs --data-dir)', kind: { type: 'int', min: 1, max: 100_000 }, shown: String(DEFAULTS.offlineLimit) },
+  { key: 'offlineLimit', flag: 'offline-limit', arg: 'N', help: 'private messages kept per offline user (needs --data-dir or --redis)', kind: { type: 'int', min: 1, max: 100_000 }, shown: String(DEFAULTS.offlineLimit) },
   { key: 'retentionDays', flag: 'retention', arg: 'DAYS', help: 'stored messages older than this are deleted', kind: { type: 'int', min: 1, max: 36_500 }, shown: String(DEFAULTS.retentionDays) },
   { key: 'replayOnJoin', flag: 'replay-on-join', arg: 'N', help: 'send the room\'s last N lines after the welcome and after every join (0 = none)', kind: { type: 'int', min: 0, max: 1_000_000 }, shown: '0' },
   { key: 'httpPort', flag: 'http-port', arg: 'N|off', help: 'serve the web client and its WebSocket on this port (0 = any free port)', kind: { type: 'port-off' }, shown: String(DEFAULTS.httpPort) },

@@ -4,7 +4,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { startServer, SERVER_MAIN, type ServerProc } from '../helpers/server.js';
 import { TestClient, leave } from '../helpers/client.js';
-import { hasRedis, startRedis, startRedisCluster, type RedisProc, type RedisClusterProcs } from '../helpers/redis.js';
+import { freePort, hasRedis, startRedis, startRedisCluster, type RedisProc, type RedisClusterProcs } from '../helpers/redis.js';
 import { waitUntil } from '../helpers/wait.js';
 
 /**
@@ -262,15 +262,28 @@ describe('failures', { skip }, () => {
 
   test('Redis restarted under live nodes: they reconnect, re-publish presence and carry on', async () => {
     const redis = await startRedis();
-    const a = await node(redis.url, 'node-a');
+    const metricsPort = await freePort();
+    const a = await node(redis.url, 'node-a', ['--metrics-port', String(metricsPort)]);
     const b = await node(redis.url, 'node-b');
     try {
       await a.waitForLog(/node node-b~\w+ seen/);
+      const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+      const metric = async (name: string): Promise<number> => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(await (await fetch(metricsUrl)).text())?.[1]);
+      assert.equal(await metric('chat_cluster_up'), 1);
+      assert.equal(await metric('chat_cluster_peers'), 1);
       const [u1, u2] = await meet(a.port, 'user1', b.port, 'user2');
       await redis.kill();
       await a.waitForLog(/lost the bus/);
       // During the outage each node serves its own users; a login needs Redis and is refused plainly.
       await refusedLogin(a.port, 'user3', 'user3p', 'The chat cluster cannot be reached right now. Try again in a few seconds. Connection closed.\n');
+      // A line that cannot cross is counted as dropped, not delivered; the metrics say the bus is down.
+      u1.send('into the gap\n');
+      await waitUntil(
+        async () => (await metric('chat_cluster_drops_total')) > 0,
+        () => 'the message sent during the outage was not counted as dropped',
+        { everyMs: 50 },
+      );
+      assert.equal(await metric('chat_cluster_up'), 0);
       await redis.start();
       await a.waitForLog(/connected again/);
       await b.waitForLog(/connected again/);
@@ -293,6 +306,8 @@ describe('failures', { skip }, () => {
         },
         () => `no message crossed after the restart:\n${u2.text}`,
       );
+      assert.equal(await metric('chat_cluster_up'), 1);
+      assert.ok(!u2.text.includes('into the gap'), 'a line dropped during the outage must not arrive later');
       await leave(u1, u2);
     } finally {
       await a.stop();
