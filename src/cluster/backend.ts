@@ -16,15 +16,19 @@
  * - `onMessage` is called asynchronously (never from inside `publish` or `subscribe`).
  * - `subscribe`/`unsubscribe` are idempotent, take effect in call order, and are restored by the
  *   backend itself after a reconnect (the caller does not re-subscribe).
- * - `onState(true)` is called each time the backend is (re)connected and its subscriptions are
- *   restored; `onState(false)` when it loses the engine. `up` tells the current state.
+ * - `onState` reports changes after `listen` (the state at that moment is `up`): `onState(true)`
+ *   each time the backend is reconnected and its subscriptions are restored, `onState(false)` when
+ *   it loses the engine. On a Redis Cluster, `up` means every master answers.
+ * - A subscription takes effect some time after `subscribe` returns (a round trip to the engine):
+ *   a message published on the channel before that is not received.
  * - Claims: `claim(key, node)` is atomic across all instances. It succeeds when `key` is free, or
  *   held by `node` already, or held by a node that has no live lease (expired or declared dead).
  *   `release(key, node)` frees `key` only if `node` holds it. Keys are already normalised (nameKey).
  * - Leases: `renew(node, info, ttlMs)` (re)sets the node's lease with a JSON `info` and a time to
  *   live. It answers `'ok'` when the lease was still there (or `first` is true), `'lapsed'` when it
  *   had expired or vanished (a Redis restart loses it too), `'dead'` when another node declared
- *   this one dead since (the node must then drop its users: their names are no longer theirs).
+ *   this one dead since (the node must then drop its users: their names are no longer theirs). A
+ *   node declared dead stays dead under that id (every renew answers 'dead'): it rejoins under a new id.
  * - `declareDead(node)` deletes the node's lease and claims and marks it dead (for a day); it
  *   resolves true for exactly one caller, false for the rest (and when already dead).
  * - `leave(node)` is the clean shutdown: lease and claims deleted, no dead mark.

@@ -1,3 +1,4 @@
+import type { ClusterNodeRow } from './cluster-view.js';
 import type { CloseCode } from './close-reasons.js';
 import type { JoinResult, MoveResult, Topic } from './hub.js';
 import { DEFAULTS } from './limits.js';
@@ -120,12 +121,18 @@ export function topic(m: ChatMember, room: string): Topic | undefined {
   return m.ctx.hub.topic(room);
 }
 
-/** Disconnects another user, on whatever protocol they are. Admins only. */
-export function kick(m: ChatMember, target: string): 'kicked' | 'not-admin' | 'self' | 'offline' {
+/** Disconnects another user, on whatever protocol and node they are. Admins only. */
+export function kick(m: ChatMember, target: string): 'kicked' | 'not-admin' | 'self' | 'offline' | 'unreachable' {
   if (!m.admin) return 'not-admin';
   if (nameKey(target) === nameKey(m.name)) return 'self';
   const victim = m.ctx.hub.get(target);
-  if (victim === undefined) return 'offline';
+  if (victim === undefined) {
+    const elsewhere = m.ctx.hub.remote.get(target);
+    if (elsewhere === undefined || m.ctx.cluster === undefined) return 'offline';
+    if (!m.ctx.cluster.kick(elsewhere, m.name)) return 'unreachable';
+    m.ctx.log.event('KICK', `${elsewhere.name} by ${m.name} (on node ${elsewhere.node})`, { user: elsewhere.name, by: m.name });
+    return 'kicked';
+  }
   m.ctx.log.event('KICK', `${victim.name} by ${m.name}`, { user: victim.name, by: m.name });
   victim.quit('KICKED', `You were kicked by ${m.name}.`);
   return 'kicked';
@@ -228,6 +235,8 @@ export interface ServerStats {
   readonly uptimeS: number;
   /** The store: 'memory' or 'sqlite', entries written, writes that failed. */
   readonly store: { readonly kind: string; readonly writes: number; readonly errors: number };
+  /** Every node of the cluster (this one first); undefined on a single server. */
+  readonly cluster: readonly ClusterNodeRow[] | undefined;
   readonly rows: Page<MemberRow>;
 }
 
@@ -259,6 +268,7 @@ export function serverStats(m: ChatMember, page = 1): ServerStats | 'not-admin' 
     heapBytes: mem.heapUsed,
     uptimeS: Math.round((clock() - startedAt) / 1000),
     store: { kind: m.ctx.store.kind, writes: m.ctx.store.stats.writes, errors: m.ctx.store.stats.errors },
+    cluster: m.ctx.cluster?.nodes(),
     rows: {
       ...rows,
       items: rows.items.map((x) => ({

@@ -21,6 +21,9 @@ export const CLOSE_REASONS = {
   TOO_MANY_FROM_IP: 'this IP address is at --max-per-ip',
   INTERNAL_ERROR: 'a bug in the server; the log has details',
   SHUTDOWN: 'the server is shutting down',
+  CLUSTER_UNAVAILABLE: 'the cluster (Redis) could not be asked whether the name is free; try again shortly',
+  NODE_EXPELLED: 'this node was out of touch with the cluster for longer than --node-timeout and was declared dead; log in again',
+  NAME_TAKEN: 'after an outage of the cluster, the name turned out to be held on another node',
 } as const;
 
 export type CloseCode = keyof typeof CLOSE_REASONS;

@@ -8,6 +8,7 @@ import type { NameClaims } from './name-claims.js';
 import type { Clock } from './clock.js';
 import type { ChatMember, MemberSettings } from './member.js';
 import type { ChatStore } from './store.js';
+import type { ClusterView } from './cluster-view.js';
 
 /**
  * The shared chat state every protocol session works on: built once per server by
@@ -34,6 +35,8 @@ export interface ChatContext {
   /** Monotonic clock (uptime, timers); the hub has its own wall clock for stamps. */
   readonly clock: Clock;
   readonly startedAt: number;
+  /** The cluster this node is part of (--redis); undefined on a single server. */
+  cluster: ClusterView | undefined;
   /** Set at shutdown: no login completes, input is ignored, every close is logged as SHUTDOWN. */
   shuttingDown: boolean;
 }

@@ -67,7 +67,7 @@ export function thatFit(m: ChatMember, entries: readonly HistoryEntry[], reserve
 export type OfflineResult = 'stored' | 'full' | 'no-account' | 'unavailable' | 'failed';
 
 /**
- * Keeps a private message for `to`, who is offline. Only with a durable store (--data-dir) and only
+ * Keeps a private message for `to`, who is offline. Only with a durable store (--data-dir, --redis) and only
  * for an account (not a guest). When it cannot be kept the answer is immediate (a string), so the
  * seed's "not online" keeps its place among the sender's lines; otherwise it resolves once committed.
  */

@@ -4,6 +4,7 @@ import { DEFAULTS } from './limits.js';
 import { wallMs, type Clock } from './clock.js';
 import { NoticeBatch } from './notice-batch.js';
 import { nameKey } from './names.js';
+import { RemotePresence, type Person, type RemoteUser } from './remote.js';
 
 /**
  * A logged-in user as the hub sees them (src/core/member.ts implements it for every protocol). The
@@ -32,6 +33,27 @@ export interface HubOptions {
   now: Clock;
   /** Names the node in event stamps. */
   origin: string;
+}
+
+/**
+ * Where the hub reports what happens on this node, for the other nodes of a cluster
+ * (src/cluster/node.ts). Absent on a single server.
+ *
+ * Contract: every method is called after the local change and delivery are done, MUST NOT block or
+ * throw, and MUST NOT call back into the hub synchronously.
+ */
+export interface HubLink {
+  /** A member of this node came online (before their login join). */
+  online(member: Person): void;
+  /** A member of this node left the chat; `announce`: whether neighbours are told. */
+  offline(name: string, announce: boolean, reason: string | undefined): void;
+  /** An event a member of this node caused: joined, left (part), away, topic, message, action. */
+  event(event: ChatEvent): void;
+  /** A private message to a user of another node. False when it could not be sent (bus down). */
+  privateTo(node: string, event: ChatEvent): boolean;
+  /** The first member of this node entered `room` / the last one left it. */
+  roomOpened(room: string): void;
+  roomClosed(room: string): void;
 }
 
 export type JoinResult = 'joined' | 'already-in' | 'too-many-rooms' | 'too-many-joined';
@@ -70,9 +92,14 @@ export class Hub<M extends Member = Member> {
   private readonly rooms = new Map<string, Set<M>>();
   /** nameKey(room) -> the room's display spelling, for every room that exists. */
   private readonly spellings = new Map<string, string>();
+  /** nameKey(room) -> its topic, for every room with members on any node. */
   private readonly topics = new Map<string, Topic>();
-  /** When each room was created (its first member entered), ms since the epoch: IRC's channel creation time. */
+  /** nameKey(room) -> when it was created here (its first member entered), ms since the epoch: IRC's channel creation time. */
   private readonly created = new Map<string, number>();
+  /** The users of the other nodes of a cluster (empty on a single server). */
+  readonly remote = new RemotePresence();
+  /** Set by the cluster (src/cluster/node.ts); undefined on a single server. */
+  link: HubLink | undefined;
   /** Held join/leave notices per room (noticeDelayMs > 0). */
   private readonly held = new Map<string, NoticeBatch>();
   private heldTimer: NodeJS.Timeout | undefined;
@@ -97,8 +124,14 @@ export class Hub<M extends Member = Member> {
     this.defaultRoom = this.opts.defaultRoom;
   }
 
+  /** Members of this node. */
   get size(): number {
     return this.users.size;
+  }
+
+  /** Users online on every node. */
+  get total(): number {
+    return this.users.size + this.remote.size;
   }
 
   /** The wall clock events are stamped with (ms since the epoch). */
@@ -110,9 +143,15 @@ export class Hub<M extends Member = Member> {
     return this.users.get(nameKey(name));
   }
 
+  /** Anyone online, on this node or another (a member of this node first). */
+  find(name: string): Person | undefined {
+    return this.users.get(nameKey(name)) ?? this.remote.get(name);
+  }
+
   /** How `room` is spelt while it exists (its first spelling); `room` itself when it does not. */
   spelling(room: string): string {
-    return this.spellings.get(nameKey(room)) ?? room;
+    const key = nameKey(room);
+    return this.spellings.get(key) ?? this.remote.spelling(key) ?? room;
   }
 
   members(): IterableIterator<M> {
@@ -124,6 +163,7 @@ export class Hub<M extends Member = Member> {
     const key = nameKey(member.name);
     if (this.users.has(key)) return false;
     this.users.set(key, member);
+    this.link?.online(member);
     return true;
   }
 
@@ -140,12 +180,13 @@ export class Hub<M extends Member = Member> {
       const room = rooms[0]!;
       this.exit(member, room);
       if (announce) this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'logout', reason }, member);
-      return;
+    } else {
+      // In several rooms: the neighbours first get what is held for those rooms, then one leave each.
+      const neighbours = this.neighbours(member);
+      for (const room of rooms) this.exit(member, room);
+      if (announce && neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout', reason });
     }
-    // In several rooms: the neighbours first get what is held for those rooms, then one leave each.
-    const neighbours = this.neighbours(member);
-    for (const room of rooms) this.exit(member, room);
-    if (announce && neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp: this.stamp(), user: member.name, room: rooms[0]!, how: 'logout', reason });
+    this.link?.offline(member.name, announce, reason);
   }
 
   /** Enters `room` (created on first use), announcing it there. */
@@ -153,9 +194,11 @@ export class Hub<M extends Member = Member> {
     const room = this.spelling(spelt);
     if (member.rooms.has(room)) return 'already-in';
     if (member.rooms.size >= this.opts.maxRoomsPerMember) return 'too-many-joined';
-    if (!this.rooms.has(room) && this.rooms.size >= this.opts.maxRooms) return 'too-many-rooms';
+    if (!this.rooms.has(room) && this.roomCount() >= this.opts.maxRooms) return 'too-many-rooms';
     this.enter(member, room);
-    this.announce(room, { kind: 'joined', stamp: this.stamp(), user: member.name, room, how }, member);
+    const event: ChatEvent = { kind: 'joined', stamp: this.stamp(), user: member.name, room, how };
+    this.announce(room, event, member);
+    this.link?.event(event);
     return 'joined';
   }
 
@@ -166,7 +209,9 @@ export class Hub<M extends Member = Member> {
     // The leaver gets the room's held notices while still a member.
     this.sendHeld(room);
     this.exit(member, room);
-    this.announce(room, { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'part' }, member);
+    const event: ChatEvent = { kind: 'left', stamp: this.stamp(), user: member.name, room, how: 'part' };
+    this.announce(room, event, member);
+    this.link?.event(event);
     return true;
   }
 
@@ -174,7 +219,7 @@ export class Hub<M extends Member = Member> {
   move(member: M, spelt: string): MoveResult {
     const room = this.spelling(spelt);
     if (member.rooms.has(room)) return 'same-room';
-    if (!this.rooms.has(room) && this.rooms.size >= this.opts.maxRooms) return 'too-many-rooms';
+    if (!this.rooms.has(room) && this.roomCount() >= this.opts.maxRooms) return 'too-many-rooms';
     for (const old of [...member.rooms]) this.part(member, old);
     this.join(member, room);
     return 'moved';
@@ -190,10 +235,16 @@ export class Hub<M extends Member = Member> {
     return this.toMembers(from, { kind: 'action', stamp: this.stamp(), from: from.name, room: this.spelling(room), text });
   }
 
-  /** A private message. Undefined when the target is not online. */
+  /** A private message. Undefined when the target is not online (on any node). */
   whisper(from: M, to: string, text: string): ChatEvent | undefined {
     const target = this.get(to);
-    if (!target) return undefined;
+    if (!target) {
+      const elsewhere = this.remote.get(to);
+      if (elsewhere === undefined || this.link === undefined) return undefined;
+      const event: ChatEvent = { kind: 'private', stamp: this.stamp(), from: from.name, to: elsewhere.name, text };
+      // Not sent is not delivered: the caller then treats the user as unreachable (offline).
+      return this.link.privateTo(elsewhere.node, event) ? event : undefined;
+    }
     // Held notices the target has not seen come first, so no one sees events out of order.
     for (const room of target.rooms) this.sendHeld(room);
     const event: ChatEvent = { kind: 'private', stamp: this.stamp(), from: from.name, to: target.name, text };
@@ -208,6 +259,7 @@ export class Hub<M extends Member = Member> {
   away(member: M, text: string): ChatEvent {
     const event: ChatEvent = { kind: 'away', stamp: this.stamp(), user: member.name, text };
     this.toAll(this.neighbours(member), event);
+    this.link?.event(event);
     return event;
   }
 
@@ -216,25 +268,38 @@ export class Hub<M extends Member = Member> {
     const room = this.spelling(spelt);
     if (!by.rooms.has(room)) return undefined;
     const event: ChatEvent = { kind: 'topic', stamp: this.stamp(), by: by.name, room, text };
-    if (text === '') this.topics.delete(room);
-    else this.topics.set(room, { text, by: by.name, at: event.stamp.at });
+    this.keepTopic(room, by.name, text, event.stamp.at);
     this.sendHeld(room);
     this.toRoom(room, event);
+    this.link?.event(event);
     return event;
   }
 
   topic(room: string): Topic | undefined {
-    return this.topics.get(this.spelling(room));
+    return this.topics.get(nameKey(room));
   }
 
-  /** When `room` was created, ms since the epoch; undefined when it does not exist. */
+  /** When `room` was created, ms since the epoch; undefined when it does not exist (on any node). */
   createdAt(room: string): number | undefined {
-    return this.created.get(this.spelling(room));
+    return this.created.get(nameKey(room));
   }
 
-  /** Everyone online with their rooms, sorted by name. */
+  /** Everyone online (on every node) with their rooms, sorted by name. */
   who(): Array<{ name: string; rooms: string[] }> {
-    return [...this.users.values()].map((m) => ({ name: m.name, rooms: [...m.rooms] })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    return [...this.people()].map((m) => ({ name: m.name, rooms: [...m.rooms] })).sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  /** Everyone online: this node's members, then the other nodes' users. */
+  *people(): IterableIterator<Person> {
+    yield* this.users.values();
+    for (const u of this.remote.all()) if (!this.users.has(nameKey(u.name))) yield u;
+  }
+
+  /** The members of one room on every node (this node's first). */
+  roomPeople(room: string): Person[] {
+    const local: Person[] = [...this.roomMembers(room)];
+    const remote = this.remote.members(room);
+    return remote.size === 0 ? local : [...local, ...remote];
   }
 
   /**
@@ -242,8 +307,8 @@ export class Hub<M extends Member = Member> {
    * snapshot needs at every login, in O(N log limit) without copying and sorting everyone.
    */
   whoFirst(limit: number): { users: Array<{ name: string; rooms: string[] }>; total: number } {
-    const top: M[] = [];
-    for (const m of this.users.values()) {
+    const top: Person[] = [];
+    for (const m of this.people()) {
       if (top.length === limit && m.name >= top[limit - 1]!.name) continue;
       let lo = 0;
       let hi = top.length;
@@ -255,12 +320,19 @@ export class Hub<M extends Member = Member> {
       top.splice(lo, 0, m);
       if (top.length > limit) top.pop();
     }
-    return { users: top.map((m) => ({ name: m.name, rooms: [...m.rooms] })), total: this.users.size };
+    return { users: top.map((m) => ({ name: m.name, rooms: [...m.rooms] })), total: this.total };
   }
 
-  /** Rooms with their member counts, sorted by name. */
+  /** Rooms with their member counts on every node, sorted by name. */
   roomList(): Array<{ room: string; count: number }> {
-    return [...this.rooms.entries()].map(([room, set]) => ({ room, count: set.size })).sort((a, b) => (a.room < b.room ? -1 : 1));
+    const counts = new Map<string, { room: string; count: number }>();
+    for (const [room, set] of this.rooms) counts.set(nameKey(room), { room, count: set.size });
+    for (const [room, n] of this.remote.roomCounts()) {
+      const here = counts.get(nameKey(room));
+      if (here !== undefined) here.count += n;
+      else counts.set(nameKey(room), { room, count: n });
+    }
+    return [...counts.values()].sort((a, b) => (a.room < b.room ? -1 : 1));
   }
 
   /** The members of one room (empty when it does not exist). */
@@ -290,6 +362,7 @@ export class Hub<M extends Member = Member> {
     if (!from.rooms.has(event.room)) return undefined;
     this.sendHeld(event.room);
     this.toRoom(event.room, event, from);
+    this.link?.event(event);
     return event;
   }
 
@@ -319,7 +392,7 @@ export class Hub<M extends Member = Member> {
     for (const room of member.rooms) {
       this.sendHeld(room);
       const set = this.rooms.get(room);
-      if (set !== undefined && this.announced(set.size)) for (const m of set) found.add(m);
+      if (set !== undefined && this.announced(this.roomSize(room))) for (const m of set) found.add(m);
     }
     found.delete(member);
     return found;
@@ -333,12 +406,12 @@ export class Hub<M extends Member = Member> {
    * Join/leave notices. In a room of thousands they would cost O(members) per login, O(N^2) for a
    * crowd arriving, and drown the chat, so big rooms are quiet (as large IRC/Twitch channels are).
    */
-  private announce(room: string, event: ChatEvent, subject: M): void {
-    const joining = event.kind === 'joined';
+  private announce(room: string, event: ChatEvent, subject: M | undefined): void {
+    const joining = event.kind === 'joined' && subject !== undefined;
     let batch = this.held.get(room);
     // A joiner sees only notices that follow their own arrival, even when their own is not sent.
     if (joining && batch !== undefined) batch.entered(subject);
-    if (!this.announced(this.rooms.get(room)?.size ?? 0)) return;
+    if (!this.announced(this.roomSize(room))) return;
     if (this.opts.noticeDelayMs === 0) return this.toRoom(room, event, subject);
     if (batch === undefined) this.held.set(room, (batch = new NoticeBatch()));
     batch.add(event);
@@ -373,8 +446,10 @@ export class Hub<M extends Member = Member> {
     let set = this.rooms.get(room);
     if (!set) {
       this.rooms.set(room, (set = new Set()));
-      this.spellings.set(nameKey(room), room);
-      this.created.set(room, this.now());
+      const key = nameKey(room);
+      this.spellings.set(key, room);
+      if (!this.created.has(key)) this.created.set(key, this.now());
+      this.link?.roomOpened(room);
     }
     set.add(m);
     m.rooms.add(room);
@@ -388,9 +463,131 @@ export class Hub<M extends Member = Member> {
     if (set.size === 0) {
       this.rooms.delete(room);
       this.spellings.delete(nameKey(room));
-      this.topics.delete(room);
-      this.created.delete(room);
+      this.link?.roomClosed(room);
+      this.forgetIfEmpty(room);
     }
+  }
+
+  /** A room with no member on any node loses its topic and creation time. */
+  private forgetIfEmpty(room: string): void {
+    const key = nameKey(room);
+    if (this.spellings.has(key) || this.remote.members(key).size > 0) return;
+    this.topics.delete(key);
+    this.created.delete(key);
+  }
+
+  private keepTopic(room: string, by: string, text: string, at: number): void {
+    if (text === '') this.topics.delete(nameKey(room));
+    else this.topics.set(nameKey(room), { text, by, at });
+  }
+
+  /** Rooms that exist on any node. */
+  private roomCount(): number {
+    let n = this.rooms.size;
+    for (const [room] of this.remote.roomCounts()) if (!this.spellings.has(nameKey(room))) n++;
+    return n;
+  }
+
+  // ---- Events from the other nodes of a cluster (src/cluster/node.ts calls these). ----
+  // Each applies the change to RemotePresence and delivers to this node's members exactly what
+  // the same change made here would have delivered; none of them calls the link back.
+
+  /** A user of another node came online. */
+  remoteOnline(node: string, name: string, signedOnAt: number, away?: string): RemoteUser {
+    return this.remote.add(node, name, signedOnAt, away);
+  }
+
+  /** A topic another node's state snapshot told of: kept when newer than ours, announced to no one. */
+  learnTopic(room: string, by: string, text: string, at: number): void {
+    if (this.roomSize(this.spelling(room)) === 0) return;
+    const known = this.topics.get(nameKey(room));
+    if (known === undefined || known.at < at) this.keepTopic(room, by, text, at);
+  }
+
+  /** A user of another node left the chat (one leave per neighbour here, when `announce`). */
+  remoteOffline(name: string, announce: boolean, reason: string | undefined, stamp: Stamp): void {
+    const user = this.remote.get(name);
+    if (user === undefined) return;
+    const rooms = [...user.rooms];
+    const neighbours = announce ? this.neighboursOf(rooms) : EMPTY;
+    this.remote.remove(name);
+    for (const room of rooms) this.forgetIfEmpty(room);
+    if (neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp, user: user.name, room: this.spelling(rooms[0]!), how: 'logout', reason });
+  }
+
+  /** A stamped event caused by a user of another node: presence changes, room messages, privates. */
+  remoteEvent(event: ChatEvent): void {
+    switch (event.kind) {
+      case 'joined': {
+        const room = this.spelling(event.room);
+        if (!this.remote.join(event.user, room)) return;
+        const key = nameKey(room);
+        if (!this.created.has(key)) this.created.set(key, event.stamp.at);
+        return this.announce(room, { ...event, room }, undefined);
+      }
+      case 'left': {
+        const room = this.spelling(event.room);
+        if (!this.remote.part(event.user, room)) return;
+        this.sendHeld(room);
+        this.forgetIfEmpty(room);
+        return this.announce(room, { ...event, room }, undefined);
+      }
+      case 'away': {
+        const user = this.remote.get(event.user);
+        if (user === undefined) return;
+        user.away = event.text === '' ? undefined : event.text;
+        return this.toAll(this.neighboursOf([...user.rooms]), event);
+      }
+      case 'topic': {
+        const room = this.spelling(event.room);
+        // Only for a room that exists: a topic is forgotten with its room, so none may outlive it.
+        if (this.roomSize(room) === 0) return;
+        this.keepTopic(room, event.by, event.text, event.stamp.at);
+        this.sendHeld(room);
+        return this.toRoom(room, { ...event, room });
+      }
+      case 'message':
+      case 'action': {
+        const room = this.spelling(event.room);
+        this.sendHeld(room);
+        return this.toRoom(room, { ...event, room });
+      }
+      case 'private': {
+        const target = this.get(event.to);
+        if (target === undefined) return;
+        for (const room of target.rooms) this.sendHeld(room);
+        return this.deliver(target, target.renderer.render(event));
+      }
+      default:
+        return;
+    }
+  }
+
+  /**
+   * Forgets every user of a node that died or left: their neighbours here get one leave each,
+   * with `reason` (IRC shows it as the QUIT reason). Returns how many users it had.
+   */
+  dropNode(node: string, reason: string): number {
+    const users = this.remote.ofNode(node);
+    for (const u of users) this.remoteOffline(u.name, true, reason, this.stamp());
+    return users.length;
+  }
+
+  /** This node's members sharing one of `rooms` (announcing rooms only), once each, held notices first. */
+  private neighboursOf(rooms: readonly string[]): ReadonlySet<M> {
+    const found = new Set<M>();
+    for (const spelt of rooms) {
+      const room = this.spelling(spelt);
+      this.sendHeld(room);
+      const set = this.rooms.get(room);
+      if (set !== undefined && this.announced(this.roomSize(room))) for (const m of set) found.add(m);
+    }
+    return found;
+  }
+
+  /** Members of a room on every node. */
+  private roomSize(room: string): number {
+    return (this.rooms.get(room)?.size ?? 0) + this.remote.members(room).size;
   }
 }
 

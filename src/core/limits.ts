@@ -127,6 +127,20 @@ export const DEFAULTS = {
   /** The IRC server name when --server-name is not given and the machine has no host name. */
   serverName: 'chatd.local',
 
+  /**
+   * A cluster node not heard from for this long (ms) is declared dead: its users' leaves are
+   * announced and their names freed (--node-timeout). Leases live as long; renewals and heartbeats
+   * every third of it. Shorter finds a crash sooner and declares a node dead after a shorter stall.
+   */
+  nodeTimeoutMs: 10_000,
+  /**
+   * Most users of other nodes one node keeps track of (their names and rooms, ~200 bytes each):
+   * bounds what a misbehaving peer can make a node hold. 50 nodes of 19,000 users fit.
+   */
+  clusterMaxRemoteUsers: 1_000_000,
+  /** A Redis command (claim, renew) that has not answered in this long (ms) fails: a login then gets 'unavailable'. */
+  redisCommandTimeoutMs: 2_000,
+
   /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
   shutdownFlushMs: 2_000,
 

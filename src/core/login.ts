@@ -22,10 +22,12 @@ export type LoginOutcome =
   | { readonly kind: 'invalid' }
   | { readonly kind: 'throttled'; readonly retryMs: number }
   | { readonly kind: 'duplicate' }
+  /** The cluster could not be asked whether the name is free (Redis unreachable). */
+  | { readonly kind: 'unavailable' }
   | { readonly kind: 'gone' };
 
 /** What a password check alone gives (no name claimed yet): see checkPassword. */
-export type PasswordOutcome = Exclude<LoginOutcome, { kind: 'duplicate' }>;
+export type PasswordOutcome = Exclude<LoginOutcome, { kind: 'duplicate' } | { kind: 'unavailable' }>;
 
 /**
  * Authenticates and claims the name: the login rules every protocol shares.
@@ -88,7 +90,13 @@ export async function checkPassword(ctx: ChatContext, attempt: LoginAttempt): Pr
 
 /** Step 4: claims a checked account's name for `owner` (the duplicate rule); on `ok` admit at once. */
 export async function claimName(ctx: ChatContext, account: Account, attempt: Pick<LoginAttempt, 'ip' | 'alive'>, owner: MemberHost): Promise<LoginOutcome> {
-  const claimed = await ctx.claims.claim(account.name, owner);
+  let claimed: boolean;
+  try {
+    claimed = await ctx.claims.claim(account.name, owner);
+  } catch (err: unknown) {
+    ctx.log.error('CLUSTER', `login of ${account.name} refused: ${err instanceof Error ? err.message : String(err)}`);
+    return { kind: 'unavailable' };
+  }
   if (!claimed) {
     ctx.log.event('DUPLICATE LOGIN', account.name, { user: account.name, ip: attempt.ip });
     return { kind: 'duplicate' };

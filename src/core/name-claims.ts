@@ -6,7 +6,8 @@ import { nameKey } from './names.js';
  *
  * Contract:
  * - `claim` MAY be asynchronous (a cluster asks Redis for an atomic claim with a lease), so a login
- *   awaits it; the local implementation answers at once.
+ *   awaits it; the local implementation answers at once. It MAY reject (the cluster cannot be
+ *   asked): the login is then refused as 'unavailable' and nothing is claimed.
  * - Between a successful claim and `release`, every other claim of the name resolves false.
  * - Names are compared by `nameKey` (ASCII case-insensitively): a claim of `User1` conflicts with
  *   one of `user1`.

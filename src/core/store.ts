@@ -1,8 +1,8 @@
 /**
  * What the chat remembers: room history and private messages for users who are offline. The
  * interface lives in core (the chat logic depends on it); the implementations live in src/store
- * (memory.ts, sqlite.ts; a cluster adds Redis), all passing one conformance suite
- * (test/unit/store-conformance.test.ts).
+ * (memory.ts, sqlite.ts, and redis.ts, shared by the nodes of a cluster), all passing one
+ * conformance suite (test/unit/store-conformance.test.ts).
  *
  * Contract:
  * - `append` MUST NOT block or throw: the hub's callers are on the hot path. An implementation may
@@ -71,7 +71,7 @@ export interface HistoryRange {
 }
 
 export interface ChatStore {
-  /** 'memory' or 'sqlite', for the banner and /stats. */
+  /** 'memory', 'sqlite' or 'redis', for the banner and /stats. */
   readonly kind: string;
   /** True when what is stored survives a restart: only then are offline messages kept. */
   readonly durable: boolean;

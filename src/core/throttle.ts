@@ -43,6 +43,11 @@ export class AuthThrottle {
   private readonly entries = new Map<string, Entry>();
   /** Logins refused since start, for stats. */
   refusals = 0;
+  /**
+   * Told of every failure recorded here by `failed` (a cluster passes it to the other nodes, which
+   * record it with `failedElsewhere`, so spreading guesses over nodes buys nothing). MUST NOT block.
+   */
+  shared: ((ip: string) => void) | undefined;
 
   constructor(
     private readonly limits: ThrottleLimits,
@@ -66,6 +71,12 @@ export class AuthThrottle {
 
   /** Records a failed login from `ip`. Returns how long `ip` is now banned for (0 = not banned). */
   failed(ip: string): number {
+    this.shared?.(ip);
+    return this.failedElsewhere(ip);
+  }
+
+  /** Records a failed login from `ip` seen by another node of the cluster (not passed on again). */
+  failedElsewhere(ip: string): number {
     const t = this.now();
     this.sweep(t);
     const key = throttleKey(ip);

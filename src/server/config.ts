@@ -63,6 +63,14 @@ export interface ServerConfig {
   ircTlsPort: number | null;
   /** Every IRC server line starts with `:serverName`. */
   serverName: string;
+  /** Redis seed URLs: with them this server is one node of a cluster; empty = a single server. */
+  redis: string[];
+  /** The Redis URLs are a Redis Cluster (sharded pub/sub). */
+  redisCluster: boolean;
+  /** A node silent this long is declared dead (ms). */
+  nodeTimeoutMs: number;
+  /** This node's name in /stats all and cluster status. */
+  nodeName: string | undefined;
   quiet: boolean;
   logFormat: 'text' | 'json';
   logMessages: boolean;
@@ -78,7 +86,9 @@ type Kind =
   /** A TCP port, or `off`. */
   | { type: 'port-off' }
   /** Comma-separated web origins (scheme://host[:port]). */
-  | { type: 'origins' };
+  | { type: 'origins' }
+  /** Comma-separated redis:// or rediss:// URLs. */
+  | { type: 'redis-urls' };
 
 interface OptionSpec {
   key: keyof ServerConfig;
@@ -131,7 +141,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'tlsKey', flag: 'tls-key', arg: 'FILE', help: 'TLS private key (PEM)', kind: { type: 'string' } },
   { key: 'dataDir', flag: 'data-dir', arg: 'DIR', help: 'keep history and offline messages in DIR/chat.db (SQLite)', kind: { type: 'string' }, shown: 'none: history in memory only' },
   { key: 'history', flag: 'history', arg: 'N', help: 'messages kept per room', kind: { type: 'int', min: 1, max: 1_000_000 }, shown: String(DEFAULTS.historyPerRoom) },
-  { key: 'offlineLimit', flag: 'offline-limit', arg: 'N', help: 'private messages kept per offline user (needs --data-dir)', kind: { type: 'int', min: 1, max: 100_000 }, shown: String(DEFAULTS.offlineLimit) },
+  { key: 'offlineLimit', flag: 'offline-limit', arg: 'N', help: 'private messages kept per offline user (needs --data-dir or --redis)', kind: { type: 'int', min: 1, max: 100_000 }, shown: String(DEFAULTS.offlineLimit) },
   { key: 'retentionDays', flag: 'retention', arg: 'DAYS', help: 'stored messages older than this are deleted', kind: { type: 'int', min: 1, max: 36_500 }, shown: String(DEFAULTS.retentionDays) },
   { key: 'replayOnJoin', flag: 'replay-on-join', arg: 'N', help: 'send the room\'s last N lines after the welcome and after every join (0 = none)', kind: { type: 'int', min: 0, max: 1_000_000 }, shown: '0' },
   { key: 'httpPort', flag: 'http-port', arg: 'N|off', help: 'serve the web client and its WebSocket on this port (0 = any free port)', kind: { type: 'port-off' }, shown: String(DEFAULTS.httpPort) },
@@ -142,6 +152,10 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'ircHost', flag: 'irc-host', arg: 'ADDR', help: 'address for the IRC listeners', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'ircTlsPort', flag: 'irc-tls-port', arg: 'N|off', help: 'serve IRC over TLS on this port, e.g. 6697 (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
   { key: 'serverName', flag: 'server-name', arg: 'NAME', help: 'the IRC server name every server line starts with', kind: { type: 'string' }, shown: `the host name, else ${DEFAULTS.serverName}` },
+  { key: 'redis', flag: 'redis', arg: 'URL', help: 'join the cluster of nodes sharing this Redis (redis://[user:password@]host:port[/db], rediss:// for TLS; several seed URLs, comma-separated, with --redis-cluster); history and offline messages are kept there too', kind: { type: 'redis-urls' }, shown: 'none: a single server' },
+  { key: 'redisCluster', flag: 'redis-cluster', arg: '', help: 'the --redis URLs are a Redis Cluster (sharded pub/sub, Redis 7)', kind: { type: 'bool' } },
+  { key: 'nodeTimeoutMs', flag: 'node-timeout', arg: 'SECONDS', help: 'a node silent this long is declared dead and its users leave (renewals every third of it)', kind: { type: 'int', min: 1, max: 3600, scale: S }, shown: String(DEFAULTS.nodeTimeoutMs / S) },
+  { key: 'nodeName', flag: 'node-name', arg: 'NAME', help: 'this node\'s name in /stats all and `chat-server cluster status`', kind: { type: 'string' }, shown: 'HOST:PORT' },
   { key: 'quiet', flag: 'quiet', arg: '', help: 'log only the start-up banner and errors', kind: { type: 'bool' } },
   { key: 'logFormat', flag: 'log-format', arg: 'FORMAT', help: 'text (the seed\'s [TAG] lines) or json (one object per line)', kind: { type: 'enum', values: ['text', 'json'] }, shown: 'text' },
   { key: 'logMessages', flag: 'log-messages', arg: 'on|off', help: 'log every chat message as [MESSAGE] (off for benchmarks)', kind: { type: 'onoff' }, shown: 'on' },
@@ -209,6 +223,10 @@ export function defaultConfig(): ServerConfig {
     ircHost: undefined,
     ircTlsPort: null,
     serverName: defaultServerName(),
+    redis: [],
+    redisCluster: false,
+    nodeTimeoutMs: DEFAULTS.nodeTimeoutMs,
+    nodeName: undefined,
     quiet: false,
     logFormat: 'text',
     logMessages: true,
@@ -255,6 +273,20 @@ function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
         const o = typeof item === 'string' ? item.trim().replace(/\/$/, '') : '';
         if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(o)) throw bad(`expects origins like https://chat.example.com, got ${JSON.stringify(item)}`);
         return o.toLowerCase();
+      });
+    }
+    case 'redis-urls': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+      return items.map((item) => {
+        const text = typeof item === 'string' ? item.trim() : '';
+        let url: URL | undefined;
+        try {
+          url = new URL(text);
+        } catch {
+          url = undefined;
+        }
+        if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' || !/^(\/\d{0,2})?$/.test(url.pathname)) throw bad(`expects redis://[user:password@]host:port[/db] or rediss://..., got ${JSON.stringify(item)}`);
+        return text;
       });
     }
     case 'user-ms': {
@@ -341,6 +373,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (cfg.tlsPort !== undefined && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--tls-port needs --tls-cert and --tls-key');
   if (cfg.httpsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--https-port needs --tls-cert and --tls-key');
   if (cfg.ircTlsPort !== null && (cfg.tlsCert === undefined || cfg.tlsKey === undefined)) throw new ConfigError('--irc-tls-port needs --tls-cert and --tls-key');
+  if (cfg.redisCluster && cfg.redis.length === 0) throw new ConfigError('--redis-cluster needs --redis URL');
+  if (cfg.redis.length > 1 && !cfg.redisCluster) throw new ConfigError('several --redis URLs are the seeds of a Redis Cluster: add --redis-cluster');
+  if (cfg.nodeName !== undefined && !/^[A-Za-z0-9._:-]{1,64}$/.test(cfg.nodeName)) throw new ConfigError(`--node-name expects 1-64 letters, digits, '.', '_', ':' or '-', got ${JSON.stringify(cfg.nodeName)}`);
   if (!SERVER_NAME.test(cfg.serverName)) throw new ConfigError(`--server-name expects a host name (letters, digits, . and -), got ${JSON.stringify(cfg.serverName)}`);
   return { config: cfg, explicit, help, version, configFile };
 }
@@ -378,6 +413,7 @@ export function helpText(): string {
     '       chat-server simulate [options]     (flow-control experiment with a chart)',
     '       chat-server bench SCENARIO [options]',
     '       chat-server history export|import --data-dir DIR   (backups of history and offline messages)',
+    '       chat-server cluster status --redis URL   (the nodes of a cluster, their users and last renewal)',
     '',
     'A multi-user chat server speaking the seed\'s line protocol (see docs/PROTOCOL.md).',
     'Settings come from the command line, then CHAT_* environment variables, then',

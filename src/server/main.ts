@@ -1,7 +1,7 @@
 /**
  * `chat-server` entry point. With no subcommand it runs the server; subcommands are tools that
  * share the same install: `users` (accounts file), `simulate` (flow-control experiment), `bench`,
- * `history` (export and import what --data-dir keeps).
+ * `history` (export and import what --data-dir keeps), `cluster` (the nodes sharing a Redis).
  */
 type SubMain = (argv: string[]) => Promise<number>;
 
@@ -10,6 +10,7 @@ const SUBCOMMANDS: Record<string, () => Promise<SubMain>> = {
   simulate: async () => (await import('./simulate-cli.js')).runSimulateCli,
   bench: async () => (await import('../bench/cli.js')).runBenchCli,
   history: async () => (await import('./history-cli.js')).runHistoryCli,
+  cluster: async () => (await import('./cluster-cli.js')).runClusterCli,
 };
 
 async function main(argv: string[]): Promise<number> {

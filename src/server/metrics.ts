@@ -34,11 +34,10 @@ function mirrorCounter(registry: Registry, name: string, help: string, read: () 
  * The delivery latency histogram, exported from the outboxes' own fixed-bucket histogram
  * (src/core/latency.ts) so the flush path never touches prom-client.
  */
-function latencyMetric(h: LatencyHistogram) {
-  const name = 'chat_delivery_latency_seconds';
+function latencyMetric(h: LatencyHistogram, name = 'chat_delivery_latency_seconds', help = 'Time from a message entering a recipient queue to being handed to the socket (one sample per write)') {
   return {
     name,
-    help: 'Time from a message entering a recipient queue to being handed to the socket (one sample per write)',
+    help,
     type: 'histogram' as const,
     aggregator: 'sum' as const,
     async get() {
@@ -75,6 +74,19 @@ export function buildRegistry(ctx: ChatContext, config: Pick<ServerConfig, 'over
   mirrorCounter(registry, 'chat_store_transactions_total', 'Store transactions committed (one per event-loop turn with writes)', () => ctx.store.stats.transactions, { store: ctx.store.kind });
   mirrorCounter(registry, 'chat_flood_delayed_total', 'Inbound lines held back by flood control', () => counters.floodDelayed);
   mirrorCounter(registry, 'chat_flood_rejected_total', 'Inbound lines refused by flood control', () => counters.floodRejected);
+  const cluster = ctx.cluster;
+  if (cluster !== undefined) {
+    const bus = cluster.stats;
+    new Gauge({ name: 'chat_cluster_up', help: 'Whether this node is connected to the cluster bus (Redis): 1 or 0', registers: [registry], collect() { this.set(cluster.up ? 1 : 0); } });
+    new Gauge({ name: 'chat_cluster_peers', help: 'Other nodes this node hears from', registers: [registry], collect() { this.set(cluster.peerCount); } });
+    new Gauge({ name: 'chat_cluster_users_online', help: 'Users online on every node', registers: [registry], collect() { this.set(hub.total); } });
+    mirrorCounter(registry, 'chat_cluster_publishes_total', 'Messages this node published on the bus', () => bus.published);
+    mirrorCounter(registry, 'chat_cluster_received_total', 'Bus messages from other nodes applied here', () => bus.received);
+    mirrorCounter(registry, 'chat_cluster_drops_total', 'Bus messages that could not cross: published while the bus was down', () => bus.busDrops);
+    mirrorCounter(registry, 'chat_cluster_malformed_total', 'Bus messages ignored because they did not parse', () => bus.malformed);
+    mirrorCounter(registry, 'chat_cluster_duplicates_total', 'Bus messages ignored as repeats (sequence number not new)', () => bus.duplicates);
+    registry.registerMetric(latencyMetric(bus.lag, 'chat_cluster_bus_lag_seconds', 'Time from a message\'s creation on another node to its delivery here (wall clocks)') as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
   const depth = new Histogram({ name: 'chat_queue_depth', help: 'Recipient queue depth in messages, every client sampled once per second', buckets: DEPTH_BUCKETS, registers: [registry] });
   registry.registerMetric(latencyMetric(counters.latency) as unknown as Parameters<Registry['registerMetric']>[0]);
   const sampler = setInterval(() => {

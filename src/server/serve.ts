@@ -41,7 +41,8 @@ export async function runServe(argv: string[]): Promise<number> {
   if (server.ircTlsPort !== undefined) log.banner(`IRC over TLS on ${ircHost}:${server.ircTlsPort}`);
   if (server.metricsPort !== undefined) log.banner(`Metrics on http://${config.metricsHost}:${server.metricsPort}/metrics`);
   log.banner(`Accounts: ${server.ctx.accounts.description}`);
-  log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (--data-dir DIR keeps it, and offline messages, on disk)` : `History and offline messages: ${config.dataDir}/chat.db`);
+  if (server.ctx.cluster !== undefined) log.banner(`Cluster node ${server.ctx.cluster.id} on ${redisShown(config.redis)}${config.redisCluster ? ' (Redis Cluster)' : ''}; history and offline messages in Redis`);
+  else log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (--data-dir DIR keeps it, and offline messages, on disk)` : `History and offline messages: ${config.dataDir}/chat.db`);
   if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');
 
   return new Promise<number>((resolve) => {
@@ -65,4 +66,15 @@ export async function runServe(argv: string[]): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** Redis URLs as the banner shows them: without the password. */
+function redisShown(urls: readonly string[]): string {
+  return urls
+    .map((u) => {
+      const url = new URL(u);
+      if (url.password !== '') url.password = '***';
+      return url.toString();
+    })
+    .join(', ');
 }

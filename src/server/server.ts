@@ -6,8 +6,11 @@ import type { Logger } from '../core/log.js';
 import type { ChatContext } from '../core/context.js';
 import { monotonicMs } from '../core/clock.js';
 import { LocalClaims } from '../core/name-claims.js';
+import { ClusterNode } from '../cluster/node.js';
+import type { ClusterBackend } from '../cluster/backend.js';
+import { hostname } from 'node:os';
 import { VerifyQueue } from '../core/verify-queue.js';
-import type { ChatStore } from '../core/store.js';
+import { StoreError, type ChatStore } from '../core/store.js';
 import { MemoryStore } from '../store/memory.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
@@ -60,12 +63,39 @@ export async function loadAccounts(config: ServerConfig, log: Logger): Promise<A
   }
 }
 
-/** The store --data-dir asks for (SQLite), or history in memory. Throws StoreError for an unusable DIR. */
-export async function openStore(config: Pick<ServerConfig, 'dataDir' | 'history' | 'offlineLimit' | 'retentionDays'>, log: Logger): Promise<ChatStore> {
+/** Where history and offline messages are kept: the server's options that choose and bound the store. */
+export interface StoreOptions extends Pick<ServerConfig, 'dataDir' | 'history' | 'offlineLimit' | 'retentionDays'> {
+  /** Redis URLs (--redis): one standalone Redis, or seeds of a Redis Cluster with `redisCluster`. */
+  readonly redis?: readonly string[] | undefined;
+  readonly redisCluster?: boolean | undefined;
+}
+
+/**
+ * The store the options ask for: Redis (--redis, shared by the nodes of a cluster), SQLite
+ * (--data-dir), or history in memory. Both --redis and --data-dir is a StoreError (each would hold
+ * the history), as is an unusable DIR or a Redis that cannot be reached.
+ */
+export async function openStore(config: StoreOptions, log: Logger): Promise<ChatStore> {
   const limits = { history: config.history, offline: config.offlineLimit, retentionMs: config.retentionDays * 86_400_000 };
+  const onError = (message: string): void => log.error('STORE', message);
+  if (config.redis !== undefined && config.redis.length > 0) {
+    if (config.dataDir !== undefined) throw new StoreError('--data-dir and --redis both store history; choose one');
+    const { RedisStore } = await import('../store/redis.js');
+    return RedisStore.connect(config.redis, limits, onError, { cluster: config.redisCluster === true });
+  }
   if (config.dataDir === undefined) return new MemoryStore(limits);
   const { SqliteStore } = await import('../store/sqlite.js');
-  return new SqliteStore(config.dataDir, limits, (message) => log.error('STORE', message));
+  return new SqliteStore(config.dataDir, limits, onError);
+}
+
+/** Connects to the Redis of --redis; rejects when it cannot be reached. */
+async function connectRedis(config: ServerConfig, log: Logger): Promise<ClusterBackend> {
+  const { RedisBackend } = await import('../cluster/redis.js');
+  return RedisBackend.connect(config.redis, {
+    cluster: config.redisCluster,
+    commandTimeoutMs: DEFAULTS.redisCommandTimeoutMs,
+    log: (message: string) => log.error('CLUSTER', message),
+  });
 }
 
 /** The built web client: dist/web, beside dist/src (this file is dist/src/server/server.js). */
@@ -76,16 +106,32 @@ export const WEB_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
  * that is busy (the web listener's 8080) is then a warning and that listener stays off, while a port
  * given explicitly that cannot be bound stops the start.
  */
-export async function startChatServer(config: ServerConfig, log: Logger, accounts?: AccountStore, explicit: ReadonlySet<keyof ServerConfig> = new Set()): Promise<ChatServer> {
+export async function startChatServer(
+  config: ServerConfig,
+  log: Logger,
+  accounts?: AccountStore,
+  explicit: ReadonlySet<keyof ServerConfig> = new Set(),
+  /** A cluster engine to join instead of --redis (tests join several servers in one process through a LocalBroker). */
+  backend?: ClusterBackend,
+): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
   const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
   const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const store = await openStore(config, log);
+  const engine =
+    backend ??
+    (config.redis.length > 0
+      ? await connectRedis(config, log).catch(async (err: unknown) => {
+          await store.close();
+          throw err;
+        })
+      : undefined);
+  const cluster = engine === undefined ? undefined : new ClusterNode(engine, { nodeName: config.nodeName ?? `${hostname()}:${config.port}`, nodeTimeoutMs: config.nodeTimeoutMs });
   const ctx: ChatContext = {
     hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs, maxRoomsPerMember: config.maxRoomsPerUser }),
     accounts: accounts ?? (await loadAccounts(config, log)),
-    claims: new LocalClaims(),
+    claims: cluster ?? new LocalClaims(),
     verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }),
     settings: config,
     log,
@@ -94,6 +140,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     replayOnJoin: config.replayOnJoin,
     clock: monotonicMs,
     startedAt: monotonicMs(),
+    cluster: undefined,
     throttle: new AuthThrottle({
       failuresPerWindow: config.authFailures,
       windowMs: config.authWindowMs,
@@ -102,6 +149,11 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
     }),
     shuttingDown: false,
   };
+  if (cluster !== undefined) {
+    ctx.cluster = cluster;
+    await cluster.start(ctx);
+    log.event('CLUSTER', `node ${cluster.id} joined the cluster on ${cluster.backend.kind}`, { node: cluster.id });
+  }
   const listeners = new Listeners(
     { maxClients: config.maxClients, maxPerIp: config.maxPerIp, keepaliveMs: DEFAULTS.keepaliveMs, shutdownFlushMs: DEFAULTS.shutdownFlushMs },
     counters,
@@ -129,6 +181,7 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
   // A failed start closes what is already open: listeners, and the store's lock on --data-dir.
   async function abort(): Promise<void> {
     await listeners.shutdown();
+    await cluster?.stop();
     await store.close();
   }
   const irc = ircProtocol(ctx, {
@@ -211,6 +264,8 @@ export async function startChatServer(config: ServerConfig, log: Logger, account
       // Held join/leave notices go out before the shutdown notice, in order.
       ctx.hub.flushNotices();
       await listeners.shutdown();
+      // After the listeners: each session's leave went out on the bus before the node says bye.
+      await cluster?.stop();
       await store.close();
     },
   };

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
 import { StoreError } from '../core/store.js';
 import { beforeFlush } from '../core/outbox.js';
+import { TurnBatch } from './turn-batch.js';
 
 /** The schema this build writes. A database from a newer build is refused, an older one migrated. */
 export const SCHEMA_VERSION = 1;
@@ -54,8 +55,7 @@ export class SqliteStore implements ChatStore {
   readonly durable = true;
   readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0 };
   private readonly db: Database.Database;
-  private pending: HistoryEntry[] = [];
-  private flushScheduled = false;
+  private readonly queue = new TurnBatch<HistoryEntry>((batch) => this.commit(batch));
   private readonly insertHistory: Database.Statement;
   private readonly trimRoom: Database.Statement;
   /** The newest and the oldest entries of a room within (after, before). */
@@ -121,19 +121,16 @@ export class SqliteStore implements ChatStore {
 
   append(entry: HistoryEntry): void {
     if (this.closed) return;
-    this.pending.push(entry);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(flushStore, this);
-    }
+    this.queue.push(entry);
   }
 
   /** Writes the queued history as one transaction. Never throws: a failure is counted and reported. */
   flush(): void {
-    this.flushScheduled = false;
-    if (this.pending.length === 0 || this.closed) return;
-    const batch = this.pending;
-    this.pending = [];
+    this.queue.flush();
+  }
+
+  private commit(batch: HistoryEntry[]): void {
+    if (this.closed) return;
     try {
       this.writeBatch(batch);
       this.stats.transactions++;
@@ -226,10 +223,6 @@ export class SqliteStore implements ChatStore {
       version++;
     }
   }
-}
-
-function flushStore(store: SqliteStore): void {
-  store.flush();
 }
 
 function describe(err: unknown): string {

@@ -168,7 +168,7 @@ export class Link {
     if (refusal) {
       // After a reconnect the old session may linger (duplicate) or the address be throttled for a
       // while: both pass. A wrong password or name will not, so the user is asked again.
-      const passes = refusal.reason === 'duplicate' || refusal.reason === 'throttled' || refusal.reason === 'timeout';
+      const passes = refusal.reason === 'duplicate' || refusal.reason === 'throttled' || refusal.reason === 'timeout' || refusal.reason === 'unavailable';
       if (!this.accepted || !passes) {
         this.creds = null;
         this.on.refused(refusal.reason, refusal.retryAfterS);

@@ -71,6 +71,8 @@ export function refusalText(reason: LoginRefusal | 'unreachable', retryAfterS?: 
       return 'That name is not valid: use 1 to 32 letters, digits, _ or -.';
     case 'timeout':
       return 'The server waited too long for the login. Please try again.';
+    case 'unavailable':
+      return 'The chat cluster cannot be reached right now. Try again in a few seconds.';
     case 'unreachable':
       return 'Could not reach the chat server. Check your connection and try again.';
   }

@@ -1,3 +1,4 @@
+import type { ClusterNodeRow } from '../cluster-view.js';
 import * as actions from '../actions.js';
 import { DEFAULTS } from '../limits.js';
 import type { ChatMember } from '../member.js';
@@ -41,9 +42,24 @@ function allStats(m: ChatMember, page: number): void {
     `Server: ${s.connections} connections, ${s.online} online; ${s.messagesIn} in, ${s.written} out, ${s.drops} dropped; ` +
       `rss ${(s.rssBytes / MIB).toFixed(1)} MiB, heap ${(s.heapBytes / MIB).toFixed(1)} MiB; up ${s.uptimeS} s${pageNote(s.rows, '/stats all')}.`,
     `Store: ${s.store.kind}, ${s.store.writes} entries written, ${s.store.errors} failed.`,
+    ...clusterLines(s.cluster),
     format(header),
     ...rows.map(format),
   );
+}
+
+/** One line per node and the totals, when this server is part of a cluster. */
+function clusterLines(nodes: readonly ClusterNodeRow[] | undefined): string[] {
+  if (nodes === undefined) return [];
+  const sum = (f: (n: ClusterNodeRow) => number): number => nodes.reduce((a, n) => a + f(n), 0);
+  return [
+    `Cluster: ${nodes.length} nodes, ${sum((n) => n.users)} online, ${sum((n) => n.messagesIn)} in, ${sum((n) => n.written)} out, ${sum((n) => n.drops)} dropped, ${sum((n) => n.busDrops)} lost between nodes.`,
+    ...nodes.map(
+      (n) =>
+        `  ${n.self ? '*' : ' '} ${n.node}: ${n.users} online, ${n.connections} connections, ${n.messagesIn} in, ${n.written} out, ${n.drops} dropped, ${n.busDrops} lost between nodes` +
+        (n.self ? ' (this node)' : `, heard ${n.silentS} s ago`),
+    ),
+  ];
 }
 
 const SLOW_USAGE = `Use: /slow <ms> (0-${DEFAULTS.maxSendDelayMs}) or /slow off`;
@@ -86,6 +102,8 @@ export const FLOW_COMMANDS: Readonly<Record<string, TextCommand>> = {
           return reply(m, '/kick is for admins only.');
         case 'kicked':
           return reply(m, `Kicked ${arg}.`);
+        case 'unreachable':
+          return reply(m, `${echo(arg)} is on another server, which cannot be reached right now; try again shortly.`);
       }
     },
   },

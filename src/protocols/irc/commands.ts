@@ -176,9 +176,9 @@ function talk(s: IrcSession, p: readonly string[], m: ChatMember, command: 'PRIV
       // With --data-dir a message to an offline account is kept, or not for a reason a NOTICE gives; else 401.
       s.core.afterOffline(keepForLater(m, target, text), (kept) => (kept === 'unavailable' || kept === 'no-account' ? error('401', target, 'No such nick/channel') : s.notice(offlineText(kept, target))));
     } else {
-      const away = s.ctx.hub.get(target)?.away;
+      const away = s.ctx.hub.find(target)?.away;
       if (away !== undefined) error('301', target, away);
-      echo(s, m, { kind: 'private', to: s.ctx.hub.get(target)?.name ?? target, text });
+      echo(s, m, { kind: 'private', to: s.ctx.hub.find(target)?.name ?? target, text });
     }
   }
 }
@@ -224,7 +224,7 @@ function kick(s: IrcSession, p: readonly string[], m: ChatMember): void {
  */
 function invite(s: IrcSession, p: readonly string[], m: ChatMember): void {
   const [nick, target] = [p[0]!, p[1]!];
-  const invitee = s.ctx.hub.get(nick);
+  const invitee = s.ctx.hub.find(nick);
   if (invitee === undefined) return s.num('401', nick, 'No such nick/channel');
   const room = roomOf(target);
   if (room === null || s.ctx.hub.createdAt(room) === undefined) return s.num('403', target, 'No such channel');

@@ -1,3 +1,4 @@
+import type { Person } from '../../core/remote.js';
 import { DEFAULTS } from '../../core/limits.js';
 import type { ChatMember } from '../../core/member.js';
 import { chathistoryMax } from './chathistory.js';
@@ -53,13 +54,16 @@ export function lusers(s: IrcSession): void {
   const { hub, counters } = s.ctx;
   // +1: the user registering now is counted before the hub has them.
   const users = hub.size + (s.member === undefined ? 1 : 0);
-  s.num('251', `There are 0 users and ${users} invisible on 1 servers`);
+  // In a cluster the other nodes are the other "servers" and their users the global ones.
+  const global = users + hub.remote.size;
+  const peers = s.ctx.cluster?.peerCount ?? 0;
+  s.num('251', `There are 0 users and ${global} invisible on ${1 + peers} servers`);
   s.num('252', '0', 'operator(s) online');
   s.num('253', String(Math.max(0, counters.connections - users)), 'unknown connection(s)');
   s.num('254', String(hub.roomList().length), 'channels formed');
-  s.num('255', `I have ${users} clients and 0 servers`);
+  s.num('255', `I have ${users} clients and ${peers} servers`);
   s.num('265', String(users), String(users), `Current local users ${users}, max ${users}`);
-  s.num('266', String(users), String(users), `Current global users ${users}, max ${users}`);
+  s.num('266', String(global), String(global), `Current global users ${global}, max ${global}`);
 }
 
 export function motd(s: IrcSession): void {
@@ -89,7 +93,7 @@ export function topicReply(s: IrcSession, room: string): void {
 export function names(s: IrcSession, spelt: string): void {
   const room = s.ctx.hub.spelling(spelt);
   const long = s.caps.has('userhost-in-names');
-  const list = [...s.ctx.hub.roomMembers(room)].map((m) => (long ? s.renderer.source(m.name) : m.name));
+  const list = s.ctx.hub.roomPeople(room).map((m) => (long ? s.renderer.source(m.name) : m.name));
   for (let i = 0; i < list.length; i += NAMES_PER_LINE) s.num('353', '=', channel(room), list.slice(i, i + NAMES_PER_LINE).join(' '));
   s.num('366', channel(room), 'End of /NAMES list');
 }
@@ -97,7 +101,7 @@ export function names(s: IrcSession, spelt: string): void {
 /** WHO #room (everyone in it) or WHO nick: 352 per user, then 315. */
 export function who(s: IrcSession, mask: string): void {
   const { hub } = s.ctx;
-  const members = mask.startsWith('#') ? [...hub.roomMembers(mask.slice(1))] : [hub.get(mask)].filter((m): m is ChatMember => m !== undefined);
+  const members = mask.startsWith('#') ? hub.roomPeople(mask.slice(1)) : [hub.find(mask)].filter((m): m is Person => m !== undefined);
   for (const m of members.slice(0, DEFAULTS.listPageSize)) {
     const where = mask.startsWith('#') ? mask : firstChannel(m);
     s.num('352', where, m.name, s.settings.serverName, s.settings.serverName, m.name, m.away === undefined ? 'H' : 'G', `0 ${m.name}`);
@@ -105,14 +109,14 @@ export function who(s: IrcSession, mask: string): void {
   s.num('315', mask, 'End of WHO list');
 }
 
-function firstChannel(m: ChatMember): string {
+function firstChannel(m: Person): string {
   for (const room of m.rooms) return channel(room);
   return '*';
 }
 
 /** WHOIS nick: 311, 319, 312, 301, 317, 318; or 401 and 318. */
 export function whois(s: IrcSession, nick: string): void {
-  const m = s.ctx.hub.get(nick);
+  const m = s.ctx.hub.find(nick);
   if (m === undefined) {
     s.num('401', nick, 'No such nick/channel');
     return s.num('318', nick, 'End of /WHOIS list');
@@ -122,8 +126,9 @@ export function whois(s: IrcSession, nick: string): void {
   if (m.rooms.size > 0) s.num('319', m.name, [...m.rooms].map(channel).join(' '));
   s.num('312', m.name, serverName, `${network} chat server`);
   if (m.away !== undefined) s.num('301', m.name, m.away);
-  const idle = Math.max(0, Math.floor((s.ctx.clock() - m.lastInputAt) / 1000));
-  s.num('317', m.name, String(idle), String(Math.floor(m.signedOnAt / 1000)), 'seconds idle, signon time');
+  // A user of another node: its idle time is not known here (0).
+  const idle = m.lastInputAt === undefined ? 0 : Math.max(0, Math.floor((s.ctx.clock() - m.lastInputAt) / 1000));
+  s.num('317', m.name, String(idle), String(Math.floor((m.signedOnAt ?? 0) / 1000)), 'seconds idle, signon time');
   s.num('318', m.name, 'End of /WHOIS list');
 }
 
@@ -152,7 +157,7 @@ export function mode(s: IrcSession, m: ChatMember, target: string, change: strin
     if (/^[+-]?b$/.test(change)) return s.num('368', target, 'End of channel ban list');
     return s.num('482', target, "You're not channel operator");
   }
-  if (hub.get(target) !== m) return hub.get(target) === undefined ? s.num('401', target, 'No such nick/channel') : s.num('502', "Can't change mode for other users");
+  if (hub.get(target) !== m) return hub.find(target) === undefined ? s.num('401', target, 'No such nick/channel') : s.num('502', "Can't change mode for other users");
   if (change === undefined || /^[+-]i$/.test(change)) return s.num('221', '+i');
   s.num('501', 'Unknown MODE flag');
 }
@@ -160,7 +165,7 @@ export function mode(s: IrcSession, m: ChatMember, target: string, change: strin
 /** ISON: 303 with the nicks given that are online. */
 export function ison(s: IrcSession, nicks: readonly string[]): void {
   const online = nicks.flatMap((p) => p.split(' ')).flatMap((n) => {
-    const m = n === '' ? undefined : s.ctx.hub.get(n);
+    const m = n === '' ? undefined : s.ctx.hub.find(n);
     return m === undefined ? [] : [m.name];
   });
   s.num('303', online.join(' '));
@@ -169,7 +174,7 @@ export function ison(s: IrcSession, nicks: readonly string[]): void {
 /** USERHOST: 302 with `nick=+nick@host` (`-` when away) for up to five nicks online. */
 export function userhost(s: IrcSession, nicks: readonly string[]): void {
   const found = nicks.slice(0, 5).flatMap((n) => {
-    const m = s.ctx.hub.get(n);
+    const m = s.ctx.hub.find(n);
     return m === undefined ? [] : [`${m.name}=${m.away === undefined ? '+' : '-'}${m.name}@${s.settings.serverName}`];
   });
   s.num('302', found.join(' '));

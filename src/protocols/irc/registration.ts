@@ -62,7 +62,7 @@ export function nick(s: IrcSession, p: readonly string[]): void {
     return;
   }
   if (nameProblem(wanted) !== null) return s.num('432', wanted, 'Erroneous nickname');
-  if (s.ctx.hub.get(wanted) !== undefined) return s.num('433', wanted, 'Nickname is already in use');
+  if (s.ctx.hub.find(wanted) !== undefined) return s.num('433', wanted, 'Nickname is already in use');
   s.nick = wanted;
   s.tryRegister();
 }

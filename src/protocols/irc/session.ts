@@ -246,6 +246,8 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
       case 'duplicate':
         this.num('433', name, 'Nickname is already in use');
         return this.close('Nickname is already in use', 'DUPLICATE_LOGIN');
+      case 'unavailable':
+        return this.close('The chat cluster cannot be reached right now. Try again in a few seconds.', 'CLUSTER_UNAVAILABLE');
       case 'ok': {
         // The nick is the account name, whatever NICK said (PASS account:password, SASL).
         this.nick = outcome.account.name;

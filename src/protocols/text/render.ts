@@ -60,6 +60,7 @@ export const LOGIN = {
   welcome: (user: string) => Buffer.from(`Welcome ${user}! Type 'exit' to leave.\n`),
   invalid: Buffer.from('Invalid credentials. Connection closed.\n'),
   duplicate: Buffer.from('Username already logged in. Connection closed.\n'),
+  unavailable: Buffer.from('The chat cluster cannot be reached right now. Try again in a few seconds. Connection closed.\n'),
   badName: (problem: string) => Buffer.from(`Invalid username: ${problem} Usernames are 1-${DEFAULTS.nameMaxLength} letters, digits, _ or -.\n`),
   badNameFinal: (problem: string) => Buffer.from(`Invalid username: ${problem} Connection closed.\n`),
   timedOut: Buffer.from('Login timed out. Connection closed.\n'),

@@ -188,6 +188,9 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
       case 'duplicate':
         this.transport.write(LOGIN.duplicate);
         return this.end('DUPLICATE_LOGIN');
+      case 'unavailable':
+        this.transport.write(LOGIN.unavailable);
+        return this.end('CLUSTER_UNAVAILABLE');
       case 'ok': {
         this.core.admitted(admit(this.ctx, outcome.account, this, LOGIN.welcome(outcome.account.name)));
         this.state = 'chat';

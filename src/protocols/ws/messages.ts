@@ -58,7 +58,7 @@ export const HISTORY_PAGE = 50;
 // --- server to client ---
 
 /** Why a login was refused. */
-export type LoginRefusal = 'invalid' | 'throttled' | 'duplicate' | 'bad-name' | 'timeout';
+export type LoginRefusal = 'invalid' | 'throttled' | 'duplicate' | 'bad-name' | 'timeout' | 'unavailable';
 
 /** Error codes in `error` frames (listed in docs/PROTOCOL.md). */
 export type ErrorCode =

@@ -205,6 +205,8 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
         return this.refuse('invalid', 'Invalid credentials.', 'AUTH_FAILED');
       case 'duplicate':
         return this.refuse('duplicate', 'Username already logged in.', 'DUPLICATE_LOGIN');
+      case 'unavailable':
+        return this.refuse('unavailable', 'The chat cluster cannot be reached right now. Try again in a few seconds.', 'CLUSTER_UNAVAILABLE');
       case 'ok': {
         const { account } = outcome;
         const welcome = wsFrame({ type: 'welcome', user: account.name, admin: account.admin, rooms: [this.ctx.hub.defaultRoom] });
