@@ -223,7 +223,12 @@ export class ClusterNode implements HubLink, NameClaims, BackendListener, Cluste
     }
     this.lastSeq.set(key, msg.s);
     this.stats.received++;
-    this.heard(msg.n, msg.t === 'beat' || msg.t === 'hello' || msg.t === 'state' ? msg.stats : undefined);
+    const snapshot = msg.t === 'hello' || msg.t === 'state';
+    const stranger = !this.peers.has(msg.n);
+    this.heard(msg.n, msg.t === 'beat' || snapshot ? msg.stats : undefined);
+    // A peer first heard of by anything but its snapshot: its answer to our hello was missed (a
+    // subscription takes a round trip to be in place), so say hello again and it answers again.
+    if (stranger && !snapshot && msg.t !== 'bye') this.send(CHANNELS.control, { t: 'hello', ...this.snapshot() });
     this.apply(msg, this.parts);
   }
 
@@ -348,11 +353,16 @@ export class ClusterNode implements HubLink, NameClaims, BackendListener, Cluste
   /** After a lapse: every local name is claimed again; a name someone else now holds closes its session. */
   private async reclaim(): Promise<void> {
     const { hub, log } = this.parts!;
-    log.event('CLUSTER', `lease of ${this.id} had lapsed; claiming ${hub.size} names again`);
-    for (const m of [...hub.members()]) {
-      const held = await this.backend.claim(nameKey(m.name), this.id).catch(() => true);
-      if (!held && hub.get(m.name) === m) m.quit('NAME_TAKEN', 'Disconnected: while this server was cut off from the cluster, your name was taken on another server.');
-    }
+    const members = [...hub.members()];
+    // All at once: until a name is claimed again, a login elsewhere may take it (then NAME_TAKEN here).
+    const held = await Promise.all(members.map((m) => this.backend.claim(nameKey(m.name), this.id).catch(() => true)));
+    let taken = 0;
+    members.forEach((m, i) => {
+      if (held[i] || hub.get(m.name) !== m) return;
+      taken++;
+      m.quit('NAME_TAKEN', 'Disconnected: while this server was cut off from the cluster, your name was taken on another server.');
+    });
+    log.event('CLUSTER', `lease of ${this.id} had lapsed; claimed ${members.length - taken} names again${taken > 0 ? `, ${taken} taken elsewhere` : ''}`);
     this.send(CHANNELS.control, { t: 'hello', ...this.snapshot() });
   }
 

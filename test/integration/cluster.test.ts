@@ -293,7 +293,7 @@ describe('failures', { skip }, () => {
       await b.waitForLog(/connected again/);
       // Redis came back empty: the names were claimed again, so a duplicate is still refused.
       await waitUntil(
-        () => a.lines.some((l) => /claiming 1 names again/.test(l)) && b.lines.some((l) => /claiming 1 names again/.test(l)),
+        () => a.lines.some((l) => /claimed 1 names again$/.test(l)) && b.lines.some((l) => /claimed 1 names again$/.test(l)),
         () => `names not claimed again:\n${a.lines.join('\n')}\n---\n${b.lines.join('\n')}`,
         { everyMs: 50 },
       );
