@@ -11,7 +11,7 @@ import { ClusterStats, type ClusterView } from '../core/cluster-view.js';
 import { nameKey } from '../core/names.js';
 import { DEFAULTS } from '../core/limits.js';
 import { monotonicMs, wallMs } from '../core/clock.js';
-import { BackendError, CHANNELS, type BackendListener, type ClusterBackend } from './backend.js';
+import { CHANNELS, type BackendListener, type ClusterBackend } from './backend.js';
 import { parseBusMessage, type BusBody, type BusMessage, type NodeStats, type TopicState, type UserState } from './messages.js';
 
 /**
@@ -93,7 +93,7 @@ export class ClusterNode implements HubLink, NameClaims, BackendListener, Cluste
     return this.backend.up;
   }
 
-  /** Joins the cluster: listens, takes the lease, subscribes, says hello. Rejects if the backend is unreachable. */
+  /** Joins the cluster: listens, takes the lease, subscribes, says hello. Called before anyone logs in (rooms are subscribed as they open). Rejects if the backend is unreachable. */
   async start(parts: ClusterParts): Promise<void> {
     this.parts = parts;
     parts.hub.link = this;
@@ -102,7 +102,6 @@ export class ClusterNode implements HubLink, NameClaims, BackendListener, Cluste
     await this.backend.renew(this.id, this.leaseInfo(), this.opts.nodeTimeoutMs, true);
     this.backend.subscribe(CHANNELS.control);
     this.backend.subscribe(CHANNELS.node(this.id));
-    for (const { room } of parts.hub.roomList()) this.backend.subscribe(CHANNELS.room(nameKey(room)));
     this.upSince = monotonicMs();
     this.send(CHANNELS.control, { t: 'hello', ...this.snapshot() });
     this.timer = setInterval(onTick, Math.max(100, Math.floor(this.opts.nodeTimeoutMs / 3)), this);
@@ -143,17 +142,16 @@ export class ClusterNode implements HubLink, NameClaims, BackendListener, Cluste
     const key = nameKey(name);
     if (this.owners.has(key)) return false;
     this.owners.set(key, owner);
+    // `release` may run while the backend answers: then the claim is no longer this owner's.
+    const mine = (): boolean => this.owners.get(key) === owner;
+    let held = false;
     try {
-      if (await this.backend.claim(key, this.id)) {
-        if (this.owners.get(key) === owner) this.pendingRelease.delete(key);
-        return this.owners.get(key) === owner;
-      }
-    } catch (err: unknown) {
-      if (this.owners.get(key) === owner) this.owners.delete(key);
-      throw err instanceof BackendError ? err : new BackendError(String(err));
+      held = await this.backend.claim(key, this.id);
+    } finally {
+      if (!held && mine()) this.owners.delete(key);
     }
-    if (this.owners.get(key) === owner) this.owners.delete(key);
-    return false;
+    if (held && mine()) this.pendingRelease.delete(key);
+    return held && mine();
   }
 
   release(name: string, owner: object): void {

@@ -388,12 +388,7 @@ export class Hub<M extends Member = Member> {
    * (at most --announce-limit members); the held notices of those rooms are sent first.
    */
   private neighbours(member: M): ReadonlySet<M> {
-    const found = new Set<M>();
-    for (const room of member.rooms) {
-      this.sendHeld(room);
-      const set = this.rooms.get(room);
-      if (set !== undefined && this.announced(this.roomSize(room))) for (const m of set) found.add(m);
-    }
+    const found = this.neighboursOf(member.rooms);
     found.delete(member);
     return found;
   }
@@ -509,7 +504,7 @@ export class Hub<M extends Member = Member> {
     const user = this.remote.get(name);
     if (user === undefined) return;
     const rooms = [...user.rooms];
-    const neighbours = announce ? this.neighboursOf(rooms) : EMPTY;
+    const neighbours: ReadonlySet<M> = announce ? this.neighboursOf(rooms) : EMPTY;
     this.remote.remove(name);
     for (const room of rooms) this.forgetIfEmpty(room);
     if (neighbours.size > 0) this.toAll(neighbours, { kind: 'left', stamp, user: user.name, room: this.spelling(rooms[0]!), how: 'logout', reason });
@@ -536,7 +531,7 @@ export class Hub<M extends Member = Member> {
         const user = this.remote.get(event.user);
         if (user === undefined) return;
         user.away = event.text === '' ? undefined : event.text;
-        return this.toAll(this.neighboursOf([...user.rooms]), event);
+        return this.toAll(this.neighboursOf(user.rooms), event);
       }
       case 'topic': {
         const room = this.spelling(event.room);
@@ -574,7 +569,7 @@ export class Hub<M extends Member = Member> {
   }
 
   /** This node's members sharing one of `rooms` (announcing rooms only), once each, held notices first. */
-  private neighboursOf(rooms: readonly string[]): ReadonlySet<M> {
+  private neighboursOf(rooms: Iterable<string>): Set<M> {
     const found = new Set<M>();
     for (const spelt of rooms) {
       const room = this.spelling(spelt);
