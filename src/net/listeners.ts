@@ -44,11 +44,13 @@ export class Listeners implements ConnectionRegistry {
 
   /** Starts any already-configured net.Server (e.g. a tls.Server) whose connection event yields sockets. */
   async start(server: Server, host: string, port: number): Promise<number> {
-    server.on('error', (err) => this.log.error('LISTEN', err.message));
     // 'connection' carries the TCP socket, also on a TLS server (before its handshake).
     server.on('connection', (socket: Socket) => armKeepAlive(socket, this.limits.keepaliveMs));
     server.listen({ host, port, backlog: 4096 });
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([err]) => { throw err; })]);
+    // A failure to listen rejects (once() rejects on 'error'): the caller says it once, in its own
+    // words. Only errors after that are logged here.
+    await once(server, 'listening');
+    server.on('error', (err) => this.log.error('LISTEN', err.message));
     this.servers.push(server);
     const addr = server.address();
     return typeof addr === 'object' && addr !== null ? addr.port : port;
