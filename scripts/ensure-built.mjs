@@ -1,9 +1,11 @@
 // Makes `npm start`, `npm test` and friends work as the first command on a fresh clone:
-// installs dependencies when node_modules is missing or older than package-lock.json, and
+// installs dependencies when node_modules is missing or older than package-lock.json (showing
+// progress, and going on without better-sqlite3 where it cannot be built), and
 // compiles TypeScript when any source is newer than the last build, and builds the browser page
 // (scripts/build-web.mjs) when anything under src/web, or the protocol it imports, is newer than
 // dist/web. Quiet when nothing to do.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +28,32 @@ function newestIn(dir, test = (name) => name.endsWith('.ts'), skip = '') {
 }
 
 const marker = join(root, 'node_modules', '.package-lock.json');
-if (!existsSync(marker) || mtime(join(root, 'package-lock.json')) > mtime(marker)) {
-  process.stderr.write('Installing dependencies (npm ci)...\n');
-  execFileSync(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+if (!existsSync(marker) || mtime(join(root, 'package-lock.json')) > mtime(marker)) await install();
+
+/**
+ * `npm ci`, saying what it does while it runs: the first install takes up to a minute, most of it
+ * better-sqlite3 (for --data-dir), which npm downloads prebuilt or compiles. It is an optional
+ * dependency, so where it cannot be built npm leaves it out and the install still succeeds; this
+ * then says so once, with what --data-dir needs.
+ */
+async function install() {
+  process.stderr.write('Installing dependencies (npm ci): up to a minute the first time, mostly better-sqlite3 (for --data-dir), downloaded prebuilt or compiled...\n');
+  const started = Date.now();
+  const ticker = setInterval(() => process.stderr.write(`  still installing (${Math.round((Date.now() - started) / 1000)} s)\n`), 10_000);
+  const child = spawn(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const [code, signal] = await once(child, 'exit');
+  clearInterval(ticker);
+  if (code !== 0) {
+    process.stderr.write(`npm ci failed (${signal ?? `exit ${code}`}); see its messages above.\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`Installed in ${Math.round((Date.now() - started) / 1000)} s.\n`);
+  if (!existsSync(join(root, 'node_modules', 'better-sqlite3', 'package.json'))) {
+    process.stderr.write(
+      'better-sqlite3 could not be installed (no prebuilt binary could be fetched, and compiling it failed): the server runs with history in memory, and --data-dir is unavailable. ' +
+        'For --data-dir: install a C++ toolchain (Debian/Ubuntu: apt-get install build-essential python3) and run npm ci.\n',
+    );
+  }
 }
 
 const stamp = join(root, 'dist', '.tsbuildinfo');

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline';
 import { DEFAULTS } from '../core/limits.js';
 import { StoreError, type HistoryEntry, type OfflineEntry } from '../core/store.js';
-import { SqliteStore } from '../store/sqlite.js';
+import type { SqliteStore } from '../store/sqlite.js';
+import { openSqliteStore } from './sqlite-loader.js';
 
 const HELP = `Usage: chat-server history export --data-dir DIR [--room ROOM] [--since DATE]
        chat-server history import --data-dir DIR < FILE
@@ -64,7 +65,7 @@ export async function runHistoryCli(argv: string[]): Promise<number> {
   }
   let store: SqliteStore;
   try {
-    store = new SqliteStore(args.dataDir, { history: DEFAULTS.historyPerRoom, offline: Number.MAX_SAFE_INTEGER, retentionMs: Number.MAX_SAFE_INTEGER });
+    store = await openSqliteStore(args.dataDir, { history: DEFAULTS.historyPerRoom, offline: Number.MAX_SAFE_INTEGER, retentionMs: Number.MAX_SAFE_INTEGER });
   } catch (err: unknown) {
     process.stderr.write(`chat-server history: ${err instanceof StoreError ? err.message : String(err)}\n`);
     return 1;

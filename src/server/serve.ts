@@ -1,6 +1,7 @@
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { ServerLogger } from './log.js';
 import { startChatServer } from './server.js';
+import { SQLITE_HOW_TO, sqliteInstalled } from './sqlite-loader.js';
 import { VERSION } from './version.js';
 
 /** `chat-server [options]`: runs the server until SIGINT/SIGTERM. Returns the exit code. */
@@ -42,7 +43,7 @@ export async function runServe(argv: string[]): Promise<number> {
   if (server.metricsPort !== undefined) log.banner(`Metrics on http://${config.metricsHost}:${server.metricsPort}/metrics`);
   log.banner(`Accounts: ${server.ctx.accounts.description}`);
   if (server.ctx.cluster !== undefined) log.banner(`Cluster node ${server.ctx.cluster.id} on ${redisShown(config.redis)}${config.redisCluster ? ' (Redis Cluster)' : ''}; history and offline messages in Redis`);
-  else log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (--data-dir DIR keeps it, and offline messages, on disk)` : `History and offline messages: ${config.dataDir}/chat.db`);
+  else log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (${keepHint()})` : `History and offline messages: ${config.dataDir}/chat.db`);
   if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');
 
   return new Promise<number>((resolve) => {
@@ -66,6 +67,12 @@ export async function runServe(argv: string[]): Promise<number> {
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+}
+
+/** How history could be kept on disk, or why it cannot be here (better-sqlite3 could not be built). */
+function keepHint(): string {
+  if (sqliteInstalled()) return '--data-dir DIR keeps it, and offline messages, on disk';
+  return `--data-dir is unavailable: better-sqlite3, which it needs, could not be built here; ${SQLITE_HOW_TO}`;
 }
 
 /** Redis URLs as the banner shows them: without the password. */

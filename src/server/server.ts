@@ -12,6 +12,7 @@ import { hostname } from 'node:os';
 import { VerifyQueue } from '../core/verify-queue.js';
 import { StoreError, type ChatStore } from '../core/store.js';
 import { MemoryStore } from '../store/memory.js';
+import { openSqliteStore } from './sqlite-loader.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
 import { ircProtocol } from '../protocols/irc/protocol.js';
@@ -73,7 +74,8 @@ export interface StoreOptions extends Pick<ServerConfig, 'dataDir' | 'history' |
 /**
  * The store the options ask for: Redis (--redis, shared by the nodes of a cluster), SQLite
  * (--data-dir), or history in memory. Both --redis and --data-dir is a StoreError (each would hold
- * the history), as is an unusable DIR or a Redis that cannot be reached.
+ * the history), as is an unusable DIR, better-sqlite3 missing (an optional dependency, loaded only
+ * for --data-dir: see sqlite-loader.ts) or a Redis that cannot be reached.
  */
 export async function openStore(config: StoreOptions, log: Logger): Promise<ChatStore> {
   const limits = { history: config.history, offline: config.offlineLimit, retentionMs: config.retentionDays * 86_400_000 };
@@ -84,8 +86,7 @@ export async function openStore(config: StoreOptions, log: Logger): Promise<Chat
     return RedisStore.connect(config.redis, limits, onError, { cluster: config.redisCluster === true });
   }
   if (config.dataDir === undefined) return new MemoryStore(limits);
-  const { SqliteStore } = await import('../store/sqlite.js');
-  return new SqliteStore(config.dataDir, limits, onError);
+  return openSqliteStore(config.dataDir, limits, onError);
 }
 
 /** Connects to the Redis of --redis; rejects when it cannot be reached. */

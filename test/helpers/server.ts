@@ -28,12 +28,12 @@ export interface ServerProc {
  * Starts the real server as a child process on 127.0.0.1 with port 0 (any free port) and resolves
  * once it prints `Chat server running on HOST:PORT`. Extra CLI args are passed through.
  */
-export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}, main: string = SERVER_MAIN): Promise<ServerProc> {
   // The web listener only where a test asks for it (--http-port 0), never on the fixed default port.
   const web = args.includes('--http-port') ? [] : ['--http-port', 'off'];
   // Likewise the IRC listener (default 6667): only where a test asks for it (--irc-port 0).
   if (!args.includes('--irc-port')) web.push('--irc-port', 'off');
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...web, ...args], {
+  const proc = spawn(process.execPath, [main, '--host', '127.0.0.1', '--port', '0', ...web, ...args], {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -99,12 +99,17 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   };
 }
 
-/** Runs the server expecting it to refuse to start; resolves with its exit code and stderr. */
-export async function failedStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', '--irc-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs the server expecting it to refuse to start; resolves with its exit code, stderr and stdout.
+ * `main`: another build of the entry point (a copy of the package tree missing something).
+ */
+export async function failedStart(args: string[], main: string = SERVER_MAIN): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const proc = spawn(process.execPath, [main, '--host', '127.0.0.1', '--port', '0', '--http-port', 'off', '--irc-port', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let stdout = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  proc.stdout!.resume();
-  const [code] = (await once(proc, 'exit')) as [number | null];
-  return { code, stderr };
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  // 'close', not 'exit': it comes after both pipes are read to the end.
+  const [code] = (await once(proc, 'close')) as [number | null];
+  return { code, stderr, stdout };
 }
