@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULTS } from '../core/limits.js';
+import { fsReason } from '../core/users-file-io.js';
 
 /**
  * Server configuration: one table of options, read from CLI flags > environment (CHAT_*) > a JSON
@@ -170,8 +171,18 @@ function defaultServerName(): string {
   return SERVER_NAME.test(name) ? name : DEFAULTS.serverName;
 }
 
+/**
+ * A configuration the server cannot use. `exitCode`: 2 for a usage error (a bad option or value),
+ * 1 for a config file that cannot be read (the file system's fault, like other start failures).
+ */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2 = 2,
+  ) {
+    super(message);
+  }
 }
 
 export function defaultConfig(): ServerConfig {
@@ -328,6 +339,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   let help = false;
   let version = false;
   let configFile = env['CHAT_CONFIG'] || undefined;
+  let configFrom = 'CHAT_CONFIG';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--help' || arg === '-h') { help = true; continue; }
@@ -340,6 +352,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       value ??= argv[++i];
       if (value === undefined) throw new ConfigError('--config needs a FILE');
       configFile = value;
+      configFrom = '--config';
       continue;
     }
     const spec = BY_FLAG.get(name);
@@ -352,7 +365,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 
   const cfg = defaultConfig();
   const explicit = new Set<keyof ServerConfig>();
-  if (configFile !== undefined) for (const key of applyFile(cfg, configFile)) explicit.add(key);
+  if (configFile !== undefined) for (const key of applyFile(cfg, configFile, configFrom)) explicit.add(key);
   for (const spec of OPTIONS) {
     const raw = env[envName(spec.flag)];
     if (raw !== undefined && raw !== '') {
@@ -380,11 +393,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   return { config: cfg, explicit, help, version, configFile };
 }
 
-/** Applies a JSON config file; returns the keys it set. */
-function applyFile(cfg: ServerConfig, file: string): Array<keyof ServerConfig> {
+/** Applies a JSON config file (named by `from`: --config or CHAT_CONFIG); returns the keys it set. */
+function applyFile(cfg: ServerConfig, file: string, from: string): Array<keyof ServerConfig> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    throw new ConfigError(`cannot read ${from} ${file}: ${fsReason(err)}`, 1);
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    data = JSON.parse(text);
   } catch (err: unknown) {
     throw new ConfigError(`config file ${file}: ${err instanceof Error ? err.message : String(err)}`);
   }

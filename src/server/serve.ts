@@ -12,7 +12,7 @@ export async function runServe(argv: string[]): Promise<number> {
   } catch (err: unknown) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`chat-server: ${err.message}\n`);
-    return 2;
+    return err.exitCode;
   }
   if (parsed.help) {
     process.stdout.write(helpText());

@@ -13,6 +13,7 @@ import { VerifyQueue } from '../core/verify-queue.js';
 import { StoreError, type ChatStore } from '../core/store.js';
 import { MemoryStore } from '../store/memory.js';
 import { openSqliteStore } from './sqlite-loader.js';
+import { listenError } from './listen-errors.js';
 import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
 import { ircProtocol } from '../protocols/irc/protocol.js';
@@ -161,7 +162,13 @@ export async function startChatServer(
     log,
   );
   const text = textProtocol(ctx, config);
-  const port = await listeners.listenTcp(config.host, config.port, text);
+  let port: number;
+  try {
+    port = await listeners.listenTcp(config.host, config.port, text);
+  } catch (err: unknown) {
+    await abort();
+    throw listenError(err, 'port', config.port, 'host', config.host);
+  }
   let tlsPort: number | undefined;
   if (tlsCredentials !== undefined && config.tlsPort !== undefined) {
     const tlsOptions = {
@@ -176,7 +183,7 @@ export async function startChatServer(
     } catch (err: unknown) {
       // The plain listener is already up; close it so a failed start does not leave the process serving.
       await abort();
-      throw err;
+      throw listenError(err, 'tls-port', config.tlsPort, config.tlsHost === undefined ? 'host' : 'tls-host', tlsOptions.host);
     }
   }
   // A failed start closes what is already open: listeners, and the store's lock on --data-dir.
@@ -204,7 +211,7 @@ export async function startChatServer(
    * Starts an optional listener (web, IRC). A busy port that was not chosen explicitly is a warning
    * and that listener stays off; any other failure stops the start (listeners already up are closed).
    */
-  const optional = async (key: keyof ServerConfig, flag: string, what: string, port: number | null, start: (port: number) => Promise<number>): Promise<number | undefined> => {
+  const optional = async (key: keyof ServerConfig, flag: string, what: string, port: number | null, [hostFlag, host]: readonly [string, string], start: (port: number) => Promise<number>): Promise<number | undefined> => {
     if (port === null) return undefined;
     try {
       return await start(port);
@@ -214,15 +221,17 @@ export async function startChatServer(
         return undefined;
       }
       await abort();
-      throw err;
+      throw listenError(err, flag, port, hostFlag, host);
     }
   };
   const webHost = config.httpHost ?? config.host;
-  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
-  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
+  const webHostFlag = [config.httpHost === undefined ? 'host' : 'http-host', webHost] as const;
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
   const ircHost = config.ircHost ?? config.host;
-  const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
-  const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, (p) =>
+  const ircHostFlag = [config.ircHost === undefined ? 'host' : 'irc-host', ircHost] as const;
+  const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, ircHostFlag, (p) => listeners.listenTcp(ircHost, p, irc));
+  const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, ircHostFlag, (p) =>
     listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log),
   );
   let metrics: MetricsServer | undefined;
@@ -231,7 +240,7 @@ export async function startChatServer(
       metrics = await startMetrics(ctx, config);
     } catch (err: unknown) {
       await abort();
-      throw err;
+      throw listenError(err, 'metrics-port', config.metricsPort, 'metrics-host', config.metricsHost);
     }
   }
   const stopStats = startStatsLog(ctx, config.statsIntervalS);

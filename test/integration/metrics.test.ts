@@ -17,7 +17,7 @@ async function freePort(): Promise<number> {
 
 /**
  * Starts the server with metrics on a free port. Another process (a parallel test file) can take
- * the port between freePort() and the server's listen; then the server exits with EADDRINUSE and
+ * the port between freePort() and the server's listen; then the server exits ("is in use") and
  * a new port is tried. `--metrics-port 0` means off, so the server cannot pick one itself.
  */
 async function startWithMetrics(args: string[]): Promise<{ server: ServerProc; port: number }> {
@@ -26,7 +26,7 @@ async function startWithMetrics(args: string[]): Promise<{ server: ServerProc; p
     try {
       return { server: await startServer([...args, '--metrics-port', String(port)]), port };
     } catch (err: unknown) {
-      if (attempt >= 5 || !String(err).includes('EADDRINUSE')) throw err;
+      if (attempt >= 5 || !String(err).includes('is in use')) throw err;
     }
   }
 }

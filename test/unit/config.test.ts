@@ -56,7 +56,7 @@ test('bad input gives a clear ConfigError naming its source', () => {
     [['stray'], {}, /unexpected argument "stray"/],
     [['--port'], {}, /--port needs a value/],
     [[], { CHAT_QUEUE_SIZE: '-1' }, /CHAT_QUEUE_SIZE: must be between/],
-    [['--config', join(dir, 'missing.json')], {}, /config file .*missing\.json/],
+    [['--config', join(dir, 'missing.json')], {}, /^cannot read --config .*missing\.json: no such file$/],
     [['--config', file('bad.json', '{nope')], {}, /config file .*bad\.json/],
     [['--config', file('arr.json', '[1]')], {}, /expected a JSON object/],
     [['--config', file('unk.json', '{"colour":"red"}')], {}, /unknown option "colour"/],
