@@ -21,16 +21,29 @@ export interface CommandScope {
   /** The user may be in several rooms: /join adds a room and /part leaves one (else /join moves). */
   readonly multiRoom: boolean;
   /**
+   * What /help lists after the shared commands: what this protocol itself understands, in its own
+   * syntax (the text protocol's `@user message` and `exit`), as [usage, meaning]. Core has no
+   * protocol syntax of its own to print.
+   */
+  readonly help?: readonly HelpEntry[];
+  /**
    * Holds the session's input until `work` settles, so the answer of an asynchronous command
    * (/history reads the store) comes before the answers of the commands typed after it.
    */
   readonly wait: (work: Promise<unknown>) => void;
 }
 
+/** One /help row: the usage (`/join <room>`) and what it does. */
+export type HelpEntry = readonly [usage: string, meaning: string];
+
 export interface TextCommand {
   /** Shown by /help, e.g. `/join <room>`. */
   readonly usage: string;
   readonly help: string;
+  /** /help's text where the user may be in several rooms (CommandScope.multiRoom), when it differs. */
+  readonly multiRoomHelp?: string;
+  /** Only where the user may be in several rooms: /help lists it nowhere else. */
+  readonly multiRoomOnly?: boolean;
   /** Only admin accounts may run it (and only they see it in /help). */
   readonly admin?: boolean;
   run(m: ChatMember, arg: string, scope: CommandScope): void;
@@ -58,11 +71,14 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   help: {
     usage: '/help',
     help: 'this list',
-    run(m) {
-      const lines = ['Commands:'];
-      for (const cmd of COMMANDS.values()) if (!cmd.admin || m.admin) lines.push(`  ${cmd.usage.padEnd(16)} ${cmd.help}`);
-      lines.push('  @user message    private message', '  exit             leave (same as /quit)');
-      reply(m, ...lines);
+    run(m, _arg, scope) {
+      const rows: HelpEntry[] = [];
+      for (const cmd of COMMANDS.values()) {
+        if ((cmd.admin === true && !m.admin) || (cmd.multiRoomOnly === true && !scope.multiRoom)) continue;
+        rows.push([cmd.usage, (scope.multiRoom ? cmd.multiRoomHelp : undefined) ?? cmd.help]);
+      }
+      rows.push(...(scope.help ?? []));
+      reply(m, 'Commands:', ...rows.map(([usage, meaning]) => `  ${usage.padEnd(16)} ${meaning}`));
     },
   },
   who: listCommand('/who', 'who is online, and in which room', 'Online', (m, page) => actions.who(m, page), (u) => `${u.name} (${roomsText(u.rooms)})`),
@@ -70,6 +86,7 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   join: {
     usage: '/join <room>',
     help: 'move to a room (created on first use)',
+    multiRoomHelp: 'join a room as well (created on first use)',
     run(m, arg, scope) {
       if (arg === '' || arg === '#') return reply(m, 'Use: /join <room>');
       const result = scope.multiRoom ? actions.join(m, arg) : actions.move(m, arg);
@@ -93,7 +110,8 @@ const BASIC_COMMANDS: Readonly<Record<string, TextCommand>> = {
   },
   part: {
     usage: '/part <room>',
-    help: 'leave one of your rooms (text users change rooms with /join)',
+    help: 'leave one of your rooms (this one when no room is named)',
+    multiRoomOnly: true,
     run(m, arg, scope) {
       if (!scope.multiRoom) return reply(m, 'You are always in one room; use /join <room> to change rooms.');
       const target = arg === '' ? scope.room : arg;

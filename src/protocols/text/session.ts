@@ -9,7 +9,7 @@ import type { Outbox } from '../../core/outbox.js';
 import { stripControls } from '../../core/sanitize.js';
 import { SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Session, Transport } from '../../core/transport.js';
-import { runCommand } from '../../core/commands/commands.js';
+import { runCommand, type HelpEntry } from '../../core/commands/commands.js';
 import { keepForLater, offlineText } from '../../core/history.js';
 import { LineDecoder, type LineSink } from '../../core/line-decoder.js';
 import { LOGIN, textRenderer } from './render.js';
@@ -26,6 +26,15 @@ export interface TextSettings {
 }
 
 type State = 'username' | 'password' | 'verifying' | 'chat' | 'closed';
+
+/** The closing line after /quit. */
+const GOODBYE = 'Goodbye.';
+
+/** What /help adds for this protocol: the lines onChat understands besides the slash commands. */
+const TEXT_HELP: readonly HelpEntry[] = [
+  ['@user message', 'a private message to user'],
+  ['exit', 'leave (same as /quit)'],
+];
 
 /**
  * One text-protocol connection: the login exchange, then chat lines and commands. A parser onto
@@ -204,11 +213,13 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
     // The line is parsed sanitised, so no control character can hide a command or an `exit`.
     const text = stripControls(raw).trim();
     if (text === '') return;
-    const leaving = text.length === 4 && text.toLowerCase() === 'exit';
-    if (leaving || text.toLowerCase() === '/quit') return m.quit('CLIENT_EXIT');
+    // `exit` closes without a word, as the seed's server does; `/quit` (with or without parting
+    // words) says goodbye first, so an nc or telnet user sees why the connection closed.
+    if (text.length === 4 && text.toLowerCase() === 'exit') return m.quit('CLIENT_EXIT');
+    if (/^\/quit(\s|$)/i.test(text)) return m.quit('CLIENT_EXIT', GOODBYE);
     if (this.core.flood !== undefined && !this.core.flood.admit(raw)) return;
     const first = text.charCodeAt(0);
-    if (first === 0x2f /* / */) return runCommand(m, text, { room: currentRoom(m), multiRoom: false, wait: (work) => this.core.wait(work) });
+    if (first === 0x2f /* / */) return runCommand(m, text, { room: currentRoom(m), multiRoom: false, help: TEXT_HELP, wait: (work) => this.core.wait(work) });
     if (first === 0x40 /* @ */) return this.privateMessage(m, text);
     actions.say(m, currentRoom(m), text);
   }
