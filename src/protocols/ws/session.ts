@@ -1,6 +1,6 @@
 import * as actions from '../../core/actions.js';
 import type { CloseCode } from '../../core/close-reasons.js';
-import { runCommand } from '../../core/commands/commands.js';
+import { runCommand, type HelpEntry } from '../../core/commands/commands.js';
 import { keepForLater, newestThatFit, offlineText } from '../../core/history.js';
 import type { ChatContext } from '../../core/context.js';
 import { admit, type LoginOutcome } from '../../core/login.js';
@@ -48,6 +48,9 @@ const WS_CODE: Partial<Record<CloseCode, number>> = {
 };
 
 /** What a connection not logged in gets at shutdown (a logged-in member gets its own closing frame). */
+/** What /help adds in the message box: the line `command` understands besides the slash commands. */
+const BROWSER_HELP: readonly HelpEntry[] = [['@user message', 'a private message to user (or click their name)']];
+
 const SHUTDOWN_FAREWELL = wsFrame({ type: 'closing', text: 'Server shutting down.' });
 
 /** The biggest a ping's answer may find the socket's own buffer before the pong is skipped (RFC 6455 5.5.3 allows it). */
@@ -263,7 +266,7 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
     if (word === '/part') return this.part(m, rest === '' ? room : rest);
     if (word === '/me') return this.said(room, actions.act(m, room, rest));
     if (!line.startsWith('/')) return this.said(room, actions.say(m, room, line));
-    runCommand(m, line, { room, multiRoom: true, wait: (work) => this.core.wait(work) });
+    runCommand(m, line, { room, multiRoom: true, help: BROWSER_HELP, wait: (work) => this.core.wait(work) });
   }
 
   private said(room: string, result: actions.SayResult): void {
