@@ -92,7 +92,8 @@ function runSuite() {
   return new Promise((resolve) => {
     // detached: the runner and its node --test child form one process group, so an interrupt can
     // stop both (the runner alone would leave its child running).
-    const p = spawn(process.execPath, [runner, ...opts.files], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    // --tap: the failures below are read from node's raw TAP.
+    const p = spawn(process.execPath, [runner, '--tap', ...opts.files], { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     current = p;
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (d) => (out += d));
