@@ -31,6 +31,30 @@ export async function runServe(argv: string[]): Promise<number> {
     process.stderr.write(`chat-server: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
+  // The handlers go in before the banner: whoever reads 'Chat server running' may signal at once,
+  // and a SIGTERM before a handler exists kills the process without a shutdown.
+  let resolveExit: (code: number) => void = () => {};
+  const exited = new Promise<number>((resolve) => (resolveExit = resolve));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.event('SHUTDOWN', `${signal} received; closing ${server.listeners.size} connections`);
+    server.close().then(
+      () => {
+        log.flush();
+        resolveExit(0);
+      },
+      (err: unknown) => {
+        log.error('SHUTDOWN', err instanceof Error ? err.message : String(err));
+        log.flush();
+        resolveExit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
   log.banner(`Chat server running on ${config.host}:${server.port}`);
   if (server.tlsPort !== undefined) log.banner(`TLS on ${config.tlsHost ?? config.host}:${server.tlsPort}`);
   const webHost = config.httpHost ?? config.host;
@@ -46,27 +70,7 @@ export async function runServe(argv: string[]): Promise<number> {
   else log.banner(config.dataDir === undefined ? `History: in memory, the last ${config.history} lines per room (${keepHint()})` : `History and offline messages: ${config.dataDir}/chat.db`);
   if (config.auth === 'open') log.banner('WARNING: open mode (--auth open): anyone can log in as any name with any password.');
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      log.event('SHUTDOWN', `${signal} received; closing ${server.listeners.size} connections`);
-      server.close().then(
-        () => {
-          log.flush();
-          resolve(0);
-        },
-        (err: unknown) => {
-          log.error('SHUTDOWN', err instanceof Error ? err.message : String(err));
-          log.flush();
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
-  });
+  return exited;
 }
 
 /** How history could be kept on disk, or why it cannot be here (better-sqlite3 could not be built). */
