@@ -328,7 +328,13 @@ function send(text: string): boolean {
     const whisper = /^@([A-Za-z0-9_-]{1,32})\s+(.+)$/s.exec(text);
     const joining = /^\/join\s+#?([A-Za-z0-9_-]{1,32})\s*$/i.exec(text);
     if (me?.[1]) view.add(roomKey(lastRoom), { kind: 'action', at: now, text: `* ${state.me} ${me[1]}`, own: true });
-    if (whisper?.[1] && whisper[2]) view.add(privateKey(whisper[1]), { kind: 'private', at: now, from: state.me, text: whisper[2], own: true });
+    if (whisper?.[1] && whisper[2]) {
+      // Sent from a room's box: the message belongs to the conversation with that user, shown at once.
+      const key = privateKey(state.spelling(whisper[1]));
+      state.conversation(key);
+      view.add(key, { kind: 'private', at: now, from: state.me, text: whisper[2].trim(), own: true });
+      open(key);
+    }
     if (joining?.[1]) pendingRoom = joining[1];
     // After /slow or /stats the figures change at once: show them.
     if (/^\/(slow|stats)\b/i.test(text)) link.send({ type: 'stats' });

@@ -108,6 +108,18 @@ export class ChatState {
     return this.users.has(user);
   }
 
+  /**
+   * `typed` as the chat spells it: the server matches names ASCII case-insensitively, so `@USER2`
+   * reaches user2, and the conversation must be the one user2's answers land in. Unknown names
+   * (offline users) stay as typed.
+   */
+  spelling(typed: string): string {
+    if (this.users.has(typed)) return typed;
+    const key = typed.toLowerCase();
+    for (const name of this.users.keys()) if (name.toLowerCase() === key) return name;
+    return typed;
+  }
+
   /** Who is in `room`, sorted, the user first. */
   members(room: string): string[] {
     const names: string[] = [];
