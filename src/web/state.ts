@@ -157,10 +157,15 @@ export class ChatState {
     return c;
   }
 
-  /** Something worth reading arrived in `key`: counted unless the user is looking at it. */
-  arrived(key: ConvKey): void {
+  /**
+   * Something worth reading arrived in `key`: counted unless the user is looking at it. True when it
+   * is the first the user has not seen since they last looked there: the unread marker goes above it.
+   */
+  arrived(key: ConvKey): boolean {
     const c = this.conversation(key);
-    if (key !== this.current || this.hidden) c.unread += 1;
+    if (key === this.current && !this.hidden) return false;
+    c.unread += 1;
+    return c.unread === 1;
   }
 
   /** The page came back into sight: what the user now sees is read. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer, type ServerProc } from './server.js';
 import { WAIT_MS } from './wait.js';
 
@@ -46,4 +46,34 @@ export function logText(page: Page): Promise<string> {
 export async function shot(page: Page, name: string): Promise<void> {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, name) });
+}
+
+/**
+ * Makes the page believe its tab was hidden (or shown again): headless Chromium never hides a page
+ * (not for another tab, not when minimised), so the test sets what a hidden tab reports
+ * (`document.hidden`, `visibilityState`) and fires the `visibilitychange` the browser would.
+ */
+export async function setHidden(page: Page, hidden: boolean): Promise<void> {
+  // A string: the tests are compiled without the DOM's types.
+  await page.evaluate(`(() => {
+    const h = ${hidden};
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => h });
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (h ? 'hidden' : 'visible') });
+    document.dispatchEvent(new Event('visibilitychange'));
+  })()`);
+}
+
+/** Runs `body` with headless Chromium and a fresh server (`args` added), and closes both after. */
+export async function withBrowser(args: string[], body: (b: { browser: Browser; server: ServerProc; url: string }) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });
+  try {
+    const { server, url } = await webServer(args);
+    try {
+      await body({ browser, server, url });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await browser.close();
+  }
 }
