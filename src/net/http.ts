@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js';
 import type { UpgradeProtocol } from '../core/transport.js';
 import type { Listeners } from './listeners.js';
 import type { TlsCredentials } from './tls.js';
+import { serveHealth } from './health.js';
 
 export interface WebListenOptions {
   host: string;
@@ -16,6 +17,8 @@ export interface WebListenOptions {
   credentials?: TlsCredentials;
   /** The built page (dist/web); undefined or missing: every page request gets a 503 saying so. */
   webRoot: string | undefined;
+  /** Why the server should get no new users now (empty: ready), for `/readyz` (health.ts). */
+  readiness: () => readonly string[];
 }
 
 /** A bare HTTP error for requests no protocol takes (a wrong upgrade path). */
@@ -93,7 +96,9 @@ export function loadStaticFiles(root: string | undefined): Map<string, StaticFil
 export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws: UpgradeProtocol, log: Logger): Promise<number> {
   const files = loadStaticFiles(opts.webRoot);
   const secure = opts.credentials !== undefined;
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => serveStatic(files, req, res);
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!serveHealth(req, res, opts.readiness)) serveStatic(files, req, res);
+  };
   const server: Server = secure ? createHttpsServer({ cert: opts.credentials!.cert, key: opts.credentials!.key }, onRequest) : createHttpServer(onRequest);
   // Slow or silent HTTP clients must not hold sockets: bounded header and request times.
   server.headersTimeout = 10_000;

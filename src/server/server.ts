@@ -16,6 +16,7 @@ import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
 import { ircProtocol } from '../protocols/irc/protocol.js';
 import { listenWeb } from '../net/http.js';
+import { notReady } from '../net/health.js';
 import { VERSION } from './version.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -217,8 +218,11 @@ export async function startChatServer(
     }
   };
   const webHost = config.httpHost ?? config.host;
-  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
-  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
+  // /readyz says 'starting' until every listener is up (set just before this function returns).
+  let started = false;
+  const readiness = (): string[] => notReady(ctx, started);
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT, readiness }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT, readiness }, ws, log));
   const ircHost = config.ircHost ?? config.host;
   const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
   const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, (p) =>
@@ -245,6 +249,7 @@ export async function startChatServer(
   purge();
   const purgeTimer = setInterval(purge, DEFAULTS.purgeIntervalMs);
   purgeTimer.unref();
+  started = true;
   return {
     ctx,
     config,
