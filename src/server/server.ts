@@ -21,7 +21,7 @@ import { VERSION } from './version.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Listeners } from '../net/listeners.js';
-import { listenTls, loadTlsCredentials } from '../net/tls.js';
+import { listenTls, TlsFiles } from '../net/tls.js';
 import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
 import { startStatsLog } from './stats.js';
@@ -44,6 +44,8 @@ export interface ChatServer {
   readonly ircTlsPort: number | undefined;
   /** The bound Prometheus /metrics port, when --metrics-port is set. */
   readonly metricsPort: number | undefined;
+  /** The TLS certificate and key the TLS and HTTPS listeners serve (reloaded on SIGHUP); undefined without TLS. */
+  readonly tls: TlsFiles | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
   close(): Promise<void>;
 }
@@ -117,7 +119,7 @@ export async function startChatServer(
 ): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
   const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
-  const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
+  const tlsCredentials = needTls ? new TlsFiles(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const store = await openStore(config, log);
   const engine =
@@ -261,6 +263,7 @@ export async function startChatServer(
     ircPort,
     ircTlsPort,
     metricsPort: metrics?.port,
+    tls: tlsCredentials,
     async close() {
       stopStats();
       clearInterval(purgeTimer);
