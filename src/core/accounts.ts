@@ -29,6 +29,12 @@ export interface AccountStore {
    * unknown names. Offline messages are kept only for accounts, filed under this spelling.
    */
   accountName(name: string): string | undefined;
+  /**
+   * Reads the accounts' file again now, changed or not (SIGHUP), where there is one. Never throws:
+   * the outcome is reported as a change noticed on a login would be, and a file that cannot be
+   * used leaves the previous accounts in force.
+   */
+  reloadNow?(): Promise<void>;
 }
 
 /** Constant-time string equality (hashing first makes the lengths equal). */
@@ -96,5 +102,9 @@ export class WithGuests implements AccountStore {
 
   verify(name: string, password: string): Promise<Account | null> {
     return this.registered.accountName(name) !== undefined ? this.registered.verify(name, password) : this.guests.verify(name);
+  }
+
+  async reloadNow(): Promise<void> {
+    await this.registered.reloadNow?.();
   }
 }

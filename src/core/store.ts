@@ -77,6 +77,8 @@ export interface ChatStore {
   readonly durable: boolean;
   readonly limits: StoreLimits;
   readonly stats: StoreStats;
+  /** Whether the store can be used now: false once closed and, for Redis, while disconnected (/readyz). */
+  readonly open: boolean;
   append(entry: HistoryEntry): void;
   /** The last `n` entries of `room` (those with `at < before` when given), oldest first. */
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]>;

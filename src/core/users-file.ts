@@ -334,28 +334,38 @@ export class UsersFile implements AccountStore {
     return user !== undefined && ok ? { name: user.name, admin: user.admin } : null;
   }
 
-  /** Loads the file again if it changed since last looked at. Never throws: problems are warnings. */
-  async reload(): Promise<void> {
+  /**
+   * Loads the file again if it changed since last looked at, or in any case with `force` (SIGHUP),
+   * which also reports a bad file again. Never throws: problems are warnings.
+   */
+  async reload(force = false): Promise<void> {
     let current: string;
     try {
       current = signatureOf(await stat(this.path));
     } catch (err: unknown) {
-      this.reject(`error:${fsReason(err)}`, `Cannot read ${this.path}: ${fsReason(err)}.`);
+      this.reject(`error:${fsReason(err)}`, `Cannot read ${this.path}: ${fsReason(err)}.`, force);
       return;
     }
-    if (current === this.seen) return;
+    if (current === this.seen && !force) return;
     try {
       const snapshot = await readSnapshot(this.path);
       this.users = accountsOf(snapshot.doc);
       this.seen = snapshot.signature;
       this.options.onReload?.(`Reloaded ${this.description}.`);
     } catch (err: unknown) {
-      this.reject(current, err instanceof Error ? err.message : String(err));
+      this.reject(current, err instanceof Error ? err.message : String(err), force);
     }
   }
 
-  private reject(version: string, problem: string): void {
-    if (version === this.seen) return;
+  /** SIGHUP: the file is read again whatever its metadata says. */
+  reloadNow(): Promise<void> {
+    // After any reload already running, so the two cannot finish in the wrong order.
+    const pending = this.checking ?? Promise.resolve();
+    return pending.then(() => this.reload(true));
+  }
+
+  private reject(version: string, problem: string, force: boolean): void {
+    if (version === this.seen && !force) return;
     this.seen = version;
     this.options.onWarning?.(`${this.path} changed but cannot be used; keeping the previous ${countUsers(this.users.size)}.\n${problem}`);
   }

@@ -7,15 +7,18 @@ import { extname, join, relative, sep } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { UpgradeProtocol } from '../core/transport.js';
 import type { Listeners } from './listeners.js';
-import type { TlsCredentials } from './tls.js';
+import type { TlsFiles } from './tls.js';
+import { serveHealth } from './health.js';
 
 export interface WebListenOptions {
   host: string;
   port: number;
-  /** With credentials: HTTPS and WSS. */
-  credentials?: TlsCredentials;
+  /** With credentials: HTTPS and WSS (the certificate reloaded with them). */
+  credentials?: TlsFiles;
   /** The built page (dist/web); undefined or missing: every page request gets a 503 saying so. */
   webRoot: string | undefined;
+  /** Why the server should get no new users now (empty: ready), for `/readyz` (health.ts). */
+  readiness: () => readonly string[];
 }
 
 /** A bare HTTP error for requests no protocol takes (a wrong upgrade path). */
@@ -93,8 +96,10 @@ export function loadStaticFiles(root: string | undefined): Map<string, StaticFil
 export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws: UpgradeProtocol, log: Logger): Promise<number> {
   const files = loadStaticFiles(opts.webRoot);
   const secure = opts.credentials !== undefined;
-  const onRequest = (req: IncomingMessage, res: ServerResponse): void => serveStatic(files, req, res);
-  const server: Server = secure ? createHttpsServer({ cert: opts.credentials!.cert, key: opts.credentials!.key }, onRequest) : createHttpServer(onRequest);
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!serveHealth(req, res, opts.readiness)) serveStatic(files, req, res);
+  };
+  const server: Server = secure ? opts.credentials!.serve(createHttpsServer({ cert: opts.credentials!.cert, key: opts.credentials!.key }, onRequest)) : createHttpServer(onRequest);
   // Slow or silent HTTP clients must not hold sockets: bounded header and request times.
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createSecureContext, createServer, type TLSSocket } from 'node:tls';
+import { createSecureContext, createServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Protocol } from '../core/transport.js';
 import type { Logger } from '../core/log.js';
 import type { Listeners } from './listeners.js';
@@ -28,6 +28,50 @@ export function loadTlsCredentials(certFile: string, keyFile: string): TlsCreden
   return { cert, key };
 }
 
+/**
+ * The certificate and key every TLS listener serves (--tls-cert, --tls-key), read again on SIGHUP
+ * (`reload`), so a renewed certificate (Let's Encrypt's every 60-90 days) is served without a
+ * restart. Connections already open keep the certificate they were opened with and are not
+ * touched; each handshake after a reload gets the new one.
+ */
+export class TlsFiles implements TlsCredentials {
+  private current: TlsCredentials;
+  private readonly servers: TlsServer[] = [];
+
+  /** Reads and checks both files (loadTlsCredentials); throws TlsSetupError. */
+  constructor(
+    readonly certFile: string,
+    readonly keyFile: string,
+  ) {
+    this.current = loadTlsCredentials(certFile, keyFile);
+  }
+
+  get cert(): Buffer {
+    return this.current.cert;
+  }
+
+  get key(): Buffer {
+    return this.current.key;
+  }
+
+  /** `server` (TLS, or HTTPS) is given the new certificate on every reload; returns it. */
+  serve<S extends TlsServer>(server: S): S {
+    this.servers.push(server);
+    return server;
+  }
+
+  /**
+   * Reads and checks both files again and hands them to every listener for new handshakes. Throws
+   * TlsSetupError (a file missing, not PEM, a key that does not match) and then changes nothing:
+   * the previous certificate stays in use, so a half-written renewal cannot take TLS down.
+   */
+  reload(): void {
+    const next = loadTlsCredentials(this.certFile, this.keyFile);
+    for (const server of this.servers) server.setSecureContext({ cert: next.cert, key: next.key });
+    this.current = next;
+  }
+}
+
 function readPem(file: string, flag: string): Buffer {
   try {
     return readFileSync(file);
@@ -49,7 +93,7 @@ function tryContext(make: () => unknown, problem: string): void {
 export interface TlsListenOptions {
   host: string;
   port: number;
-  credentials: TlsCredentials;
+  credentials: TlsFiles;
   /** A peer that has not finished the handshake by then is dropped. */
   handshakeTimeoutMs: number;
   /**
@@ -78,6 +122,7 @@ export async function listenTls(listeners: Listeners, opts: TlsListenOptions, pr
     (socket) => listeners.accept(socket, true, protocol),
   );
   server.maxConnections = opts.maxConnections;
+  opts.credentials.serve(server);
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     const code = 'code' in err && typeof err.code === 'string' ? err.code : err.message;
     log.event('TLS ERROR', `handshake failed from ('${socket.remoteAddress ?? 'unknown'}', ${socket.remotePort ?? 0}): ${code}`, {

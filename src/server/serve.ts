@@ -1,10 +1,15 @@
+import { X509Certificate } from 'node:crypto';
+import type { Logger } from '../core/log.js';
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { ServerLogger } from './log.js';
-import { startChatServer } from './server.js';
+import { startChatServer, type ChatServer } from './server.js';
 import { SQLITE_HOW_TO, sqliteInstalled } from './sqlite-loader.js';
 import { VERSION } from './version.js';
 
-/** `chat-server [options]`: runs the server until SIGINT/SIGTERM. Returns the exit code. */
+/**
+ * `chat-server [options]`: runs the server until SIGINT/SIGTERM; SIGHUP reads the users file and
+ * the TLS certificate and key again (`reload`). Returns the exit code.
+ */
 export async function runServe(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -54,6 +59,12 @@ export async function runServe(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // One reload at a time: a second SIGHUP during one runs after it, so the last files read win.
+  let reloading = Promise.resolve();
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    reloading = reloading.then(() => reload(server, log));
+  });
 
   log.banner(`Chat server running on ${config.host}:${server.port}`);
   if (server.tlsPort !== undefined) log.banner(`TLS on ${config.tlsHost ?? config.host}:${server.tlsPort}`);
@@ -77,6 +88,27 @@ export async function runServe(argv: string[]): Promise<number> {
 function keepHint(): string {
   if (sqliteInstalled()) return '--data-dir DIR keeps it, and offline messages, on disk';
   return `--data-dir is unavailable: better-sqlite3, which it needs, could not be built here; ${SQLITE_HOW_TO}`;
+}
+
+/**
+ * SIGHUP: the users file (--users) and the TLS certificate and key (--tls-cert, --tls-key) are read
+ * again, without dropping a connection: logged-in sessions stay, open TLS connections keep their
+ * certificate and new handshakes get the new one. A file that cannot be used is logged and the
+ * previous version stays in force. Never rejects.
+ */
+async function reload(server: ChatServer, log: Logger): Promise<void> {
+  log.event('RELOAD', 'SIGHUP received; reading the users file and the TLS certificate again');
+  // UsersFile logs the outcome itself ([ACCOUNTS] Reloaded ..., or why the file cannot be used).
+  await server.ctx.accounts.reloadNow?.();
+  const tls = server.tls;
+  if (tls === undefined) return;
+  try {
+    tls.reload();
+    const cert = new X509Certificate(tls.cert);
+    log.event('TLS', `reloaded ${tls.certFile} and ${tls.keyFile}: new connections get ${cert.subject.replace(/\n/g, ', ')}, valid until ${new Date(cert.validTo).toISOString()}`, { cert: tls.certFile });
+  } catch (err: unknown) {
+    log.error('TLS', `not reloaded: ${err instanceof Error ? err.message : String(err)}; still serving the previous certificate`, { cert: tls.certFile });
+  }
 }
 
 /** Redis URLs as the banner shows them: without the password. */

@@ -18,11 +18,12 @@ import { textProtocol } from '../protocols/text/protocol.js';
 import { wsProtocol } from '../protocols/ws/protocol.js';
 import { ircProtocol } from '../protocols/irc/protocol.js';
 import { listenWeb } from '../net/http.js';
+import { notReady } from '../net/health.js';
 import { VERSION } from './version.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Listeners } from '../net/listeners.js';
-import { listenTls, loadTlsCredentials } from '../net/tls.js';
+import { listenTls, TlsFiles } from '../net/tls.js';
 import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
 import { startStatsLog } from './stats.js';
@@ -45,6 +46,8 @@ export interface ChatServer {
   readonly ircTlsPort: number | undefined;
   /** The bound Prometheus /metrics port, when --metrics-port is set. */
   readonly metricsPort: number | undefined;
+  /** The TLS certificate and key the TLS and HTTPS listeners serve (reloaded on SIGHUP); undefined without TLS. */
+  readonly tls: TlsFiles | undefined;
   /** Graceful shutdown: notice to everyone, bounded flush, close. */
   close(): Promise<void>;
 }
@@ -118,7 +121,7 @@ export async function startChatServer(
 ): Promise<ChatServer> {
   // Read the TLS files before any listener starts: a bad file must stop the server, not half-start it.
   const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
-  const tlsCredentials = needTls ? loadTlsCredentials(config.tlsCert!, config.tlsKey!) : undefined;
+  const tlsCredentials = needTls ? new TlsFiles(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
   const store = await openStore(config, log);
   const engine =
@@ -226,8 +229,11 @@ export async function startChatServer(
   };
   const webHost = config.httpHost ?? config.host;
   const webHostFlag = [config.httpHost === undefined ? 'host' : 'http-host', webHost] as const;
-  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
-  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
+  // /readyz says 'starting' until every listener is up (set just before this function returns).
+  let started = false;
+  const readiness = (): string[] => notReady(ctx, started);
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT, readiness }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT, readiness }, ws, log));
   const ircHost = config.ircHost ?? config.host;
   const ircHostFlag = [config.ircHost === undefined ? 'host' : 'irc-host', ircHost] as const;
   const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, ircHostFlag, (p) => listeners.listenTcp(ircHost, p, irc));
@@ -255,6 +261,7 @@ export async function startChatServer(
   purge();
   const purgeTimer = setInterval(purge, DEFAULTS.purgeIntervalMs);
   purgeTimer.unref();
+  started = true;
   return {
     ctx,
     config,
@@ -266,6 +273,7 @@ export async function startChatServer(
     ircPort,
     ircTlsPort,
     metricsPort: metrics?.port,
+    tls: tlsCredentials,
     async close() {
       stopStats();
       clearInterval(purgeTimer);

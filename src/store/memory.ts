@@ -28,6 +28,7 @@ export class MemoryStore implements ChatStore {
   private readonly rooms = new Map<string, RoomLines>();
   private readonly boxes = new Map<string, OfflineEntry[]>();
   private bytes = 0;
+  private closed = false;
 
   constructor(
     readonly limits: StoreLimits,
@@ -115,7 +116,12 @@ export class MemoryStore implements ChatStore {
     return Promise.resolve(n + purgeOlder(this.boxes, cutoff));
   }
 
+  get open(): boolean {
+    return !this.closed;
+  }
+
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
 }

@@ -298,6 +298,11 @@ export class RedisStore implements ChatStore {
     return n;
   }
 
+  /** Connected and not closed: ioredis's 'ready' (for a Redis Cluster, the slots are known). */
+  get open(): boolean {
+    return !this.closed && this.client.status === 'ready';
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.flush();

@@ -189,6 +189,10 @@ export class SqliteStore implements ChatStore {
     return Promise.resolve(a + b);
   }
 
+  get open(): boolean {
+    return !this.closed;
+  }
+
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.flush();

@@ -83,3 +83,19 @@ export function seconds(ms: number): string {
   const s = Math.max(1, Math.ceil(ms / 1000));
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
 }
+
+/** A character that can be part of a user name (names are 1-32 of A-Z a-z 0-9 _ -). */
+const NAME_CHAR = /[A-Za-z0-9_-]/;
+
+/** Whether `text` names `name` as a whole word, in any case: "user1:", "@user1", "hi USER1!" do; "user10" does not. */
+export function mentions(text: string, name: string): boolean {
+  if (name === '') return false;
+  const hay = text.toLowerCase();
+  const needle = name.toLowerCase();
+  for (let at = hay.indexOf(needle); at !== -1; at = hay.indexOf(needle, at + 1)) {
+    const before = hay[at - 1];
+    const after = hay[at + needle.length];
+    if ((before === undefined || !NAME_CHAR.test(before)) && (after === undefined || !NAME_CHAR.test(after))) return true;
+  }
+  return false;
+}

@@ -76,6 +76,8 @@ export class MessageLog {
   private readonly keys = new Set<string>();
   /** The "Earlier messages" divider, once the room's history was asked for. */
   private divider: HTMLLIElement | null = null;
+  /** The unread marker: above the first line that came while the reader was away. At most one. */
+  private marker: HTMLLIElement | null = null;
 
   /** `wantsOlder`: the reader reached the top of the log, or asked for earlier messages. */
   constructor(
@@ -95,10 +97,12 @@ export class MessageLog {
     }
   }
 
-  add(line: Line): void {
+  /** Appends `line` (unless shown already); `firstUnread` moves the unread marker above it. */
+  add(line: Line, firstUnread = false): void {
     if (this.seen(line)) return;
     const list = this.element;
     const sticky = list.scrollHeight - list.scrollTop - list.clientHeight < STICKY_PX;
+    if (firstUnread) list.append(this.moveMarker());
     list.append(render(line));
     this.trim();
     // Your own line always scrolls into view; others only when you were reading the latest.
@@ -124,6 +128,17 @@ export class MessageLog {
     divider.hidden = state === 'start' && divider.nextElementSibling?.classList.contains('line--earlier') !== true;
     this.trim();
     list.scrollTop = list.scrollHeight - fromBottom;
+  }
+
+  /** The unread marker, taken from where it was (the reader has seen what followed it). */
+  private moveMarker(): HTMLLIElement {
+    if (!this.marker) {
+      this.marker = el('li', 'log-unread');
+      this.marker.setAttribute('role', 'separator');
+      this.marker.append(el('span', 'log-unread-label', 'New messages'));
+    }
+    this.marker.remove();
+    return this.marker;
   }
 
   /** The divider at the top: "Earlier messages", with a button for more or the start of the history. */

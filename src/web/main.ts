@@ -6,8 +6,9 @@ import { Link, type LinkEvents } from './connection.js';
 import { byId } from './dom.js';
 import { Drawers } from './drawers.js';
 import { EarlierMessages } from './earlier.js';
-import { refusalText, seconds } from './format.js';
+import { mentions, refusalText, seconds } from './format.js';
 import type { Line } from './log.js';
+import { Notifier } from './notify.js';
 import { ChatState, privateKey, roomKey, type ConvKey } from './state.js';
 import { ChatView } from './view.js';
 
@@ -36,6 +37,7 @@ const earlier = new EarlierMessages((msg) => link.send(msg), {
   show: (room, lines, shown) => view.earlier(room, lines, shown),
   full: (room) => view.full(room),
 });
+const notifier = new Notifier(byId('notify-offer', HTMLDivElement), byId('notify-on', HTMLButtonElement), byId('notify-later', HTMLButtonElement), open);
 const drawers = new Drawers([
   ['rooms-toggle', 'rooms-panel'],
   ['members-toggle', 'members-panel'],
@@ -89,8 +91,9 @@ function logout(): void {
   state.reset();
   view.clear();
   view.hideBanner();
+  notifier.hide();
   state.hidden = document.hidden;
-showLogin('');
+  showLogin('');
 }
 byId('logout', HTMLButtonElement).addEventListener('click', logout);
 
@@ -169,8 +172,13 @@ const status = (text: string): Line => ({ kind: 'status', at: Date.now(), text }
 
 /** A line that counts as unread (chat), as opposed to joins, notices and the like. */
 function chat(key: ConvKey, line: Line): void {
-  view.add(key, line);
-  state.arrived(key);
+  view.add(key, line, state.arrived(key));
+}
+
+/** A live line from someone else: a private message, or a room line naming the user, may notify. */
+function addressed(key: ConvKey, from: string, text: string, isPrivate: boolean): void {
+  if (from === state.me || !(isPrivate || mentions(text, state.me))) return;
+  notifier.alert({ key, title: isPrivate ? `${from} (private)` : `${from} in ${key}`, body: text }, state.hidden);
 }
 
 function here(): ConvKey {
@@ -192,14 +200,17 @@ function frame(msg: ServerMessage): void {
   switch (msg.type) {
     case 'message':
       roomLine(msg.room, { kind: 'message', at: msg.at, from: msg.from, text: msg.text, key: sameLine(msg.type, msg.at, msg.from, msg.text) }, msg.history);
+      if (!msg.history) addressed(roomKey(msg.room), msg.from, msg.text, false);
       break;
     case 'action':
       roomLine(msg.room, { kind: 'action', at: msg.at, text: `* ${msg.from} ${msg.text}`, key: sameLine(msg.type, msg.at, msg.from, msg.text) }, msg.history);
+      if (!msg.history) addressed(roomKey(msg.room), msg.from, `* ${msg.from} ${msg.text}`, false);
       break;
     case 'private': {
       const partner = msg.from === state.me ? msg.to : msg.from;
       const key = sameLine(msg.type, msg.at, msg.from, msg.text);
       chat(privateKey(partner), { kind: 'private', at: msg.at, from: msg.from, text: msg.text, own: msg.from === state.me, key, ...(msg.offline ? { note: 'sent while you were away' } : {}) });
+      addressed(privateKey(partner), msg.from, msg.text, true);
       break;
     }
     case 'joined':
@@ -328,7 +339,13 @@ function send(text: string): boolean {
     const whisper = /^@([A-Za-z0-9_-]{1,32})\s+(.+)$/s.exec(text);
     const joining = /^\/join\s+#?([A-Za-z0-9_-]{1,32})\s*$/i.exec(text);
     if (me?.[1]) view.add(roomKey(lastRoom), { kind: 'action', at: now, text: `* ${state.me} ${me[1]}`, own: true });
-    if (whisper?.[1] && whisper[2]) view.add(privateKey(whisper[1]), { kind: 'private', at: now, from: state.me, text: whisper[2], own: true });
+    if (whisper?.[1] && whisper[2]) {
+      // Sent from a room's box: the message belongs to the conversation with that user, shown at once.
+      const key = privateKey(state.spelling(whisper[1]));
+      state.conversation(key);
+      view.add(key, { kind: 'private', at: now, from: state.me, text: whisper[2].trim(), own: true });
+      open(key);
+    }
     if (joining?.[1]) pendingRoom = joining[1];
     // After /slow or /stats the figures change at once: show them.
     if (/^\/(slow|stats)\b/i.test(text)) link.send({ type: 'stats' });

@@ -108,6 +108,18 @@ export class ChatState {
     return this.users.has(user);
   }
 
+  /**
+   * `typed` as the chat spells it: the server matches names ASCII case-insensitively, so `@USER2`
+   * reaches user2, and the conversation must be the one user2's answers land in. Unknown names
+   * (offline users) stay as typed.
+   */
+  spelling(typed: string): string {
+    if (this.users.has(typed)) return typed;
+    const key = typed.toLowerCase();
+    for (const name of this.users.keys()) if (name.toLowerCase() === key) return name;
+    return typed;
+  }
+
   /** Who is in `room`, sorted, the user first. */
   members(room: string): string[] {
     const names: string[] = [];
@@ -145,10 +157,15 @@ export class ChatState {
     return c;
   }
 
-  /** Something worth reading arrived in `key`: counted unless the user is looking at it. */
-  arrived(key: ConvKey): void {
+  /**
+   * Something worth reading arrived in `key`: counted unless the user is looking at it. True when it
+   * is the first the user has not seen since they last looked there: the unread marker goes above it.
+   */
+  arrived(key: ConvKey): boolean {
     const c = this.conversation(key);
-    if (key !== this.current || this.hidden) c.unread += 1;
+    if (key === this.current && !this.hidden) return false;
+    c.unread += 1;
+    return c.unread === 1;
   }
 
   /** The page came back into sight: what the user now sees is read. */

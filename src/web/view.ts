@@ -85,9 +85,9 @@ export class ChatView {
     this.bannerAction.addEventListener('click', () => this.bannerRun?.());
   }
 
-  /** Adds a line to a conversation's log (creating it). */
-  add(key: ConvKey, line: Line): void {
-    this.log(key).add(line);
+  /** Adds a line to a conversation's log (creating it); `firstUnread`: the unread marker goes above it. */
+  add(key: ConvKey, line: Line, firstUnread = false): void {
+    this.log(key).add(line, firstUnread);
   }
 
   /** Puts a page of a room's earlier lines at the top of its log (log.ts MessageLog.earlier). */

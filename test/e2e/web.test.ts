@@ -1,53 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startServer, type ServerProc } from '../helpers/server.js';
+import { chromium } from 'playwright-core';
 import { TestClient } from '../helpers/client.js';
+import { CHROMIUM, SKIP_NO_CHROMIUM as SKIP, logIn, logText, say, shot, webServer } from '../helpers/web.js';
 
 /**
  * The web client in a real browser: Debian's chromium (installed by .ci/run) driven by
  * playwright-core, against the real server, beside a text-protocol client. Asserts what a person
  * sees on the page. CHAT_SCREENSHOTS=DIR keeps the screenshots there (docs/ for the README's).
  */
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const SKIP = CHROMIUM === undefined ? 'chromium is not installed (CI installs it); skipping the browser tests' : false;
-const SHOTS = process.env['CHAT_SCREENSHOTS'] ?? join(tmpdir(), 'chatd-web-shots');
-
-async function webServer(args: string[] = []): Promise<{ server: ServerProc; url: string }> {
-  const server = await startServer(['--http-port', '0', ...args]);
-  const line = await server.waitForLog(/^Web client on http:\/\/127\.0\.0\.1:\d+\/$/);
-  return { server, url: line.slice('Web client on '.length) };
-}
-
-async function logIn(browser: Browser, url: string, user: string, viewport = { width: 1280, height: 800 }): Promise<Page> {
-  const page = await browser.newPage({ viewport });
-  page.on('pageerror', (err) => assert.fail(`page error: ${err.message}`));
-  await page.goto(url);
-  await page.getByLabel('Username').fill(user);
-  await page.getByLabel('Password').fill(`${user}p`);
-  await page.getByLabel('Password').press('Enter');
-  await page.getByLabel('Message').waitFor({ timeout: 20_000 });
-  return page;
-}
-
-async function say(page: Page, text: string): Promise<void> {
-  await page.getByLabel('Message').fill(text);
-  await page.getByLabel('Message').press('Enter');
-}
-
-/** The visible text of the current conversation's log. */
-function logText(page: Page): Promise<string> {
-  return page.locator('[role="log"]:visible').innerText();
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, name) });
-}
 
 test('two browsers and a terminal chat; private messages; HTML stays text; a phone-sized page; a restart reconnects by itself', { skip: SKIP, timeout: 120_000 }, async () => {
   const browser = await chromium.launch({ executablePath: CHROMIUM!, args: ['--no-sandbox'] });

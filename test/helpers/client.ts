@@ -43,13 +43,17 @@ export class TestClient {
 
   /** Connects and logs in with newline-terminated answers; resolves after the welcome line. */
   static async login(port: number, user: string, password = `${user}p`): Promise<TestClient> {
-    const c = await TestClient.connect(port);
-    await c.waitFor('Enter username: ');
-    c.send(`${user}\n`);
-    await c.waitFor('Enter password: ');
-    c.send(`${password}\n`);
-    await c.waitFor(`Welcome ${user}! Type 'exit' to leave.\n`);
-    return c;
+    return (await TestClient.connect(port)).logIn(user, password);
+  }
+
+  /** Answers the login prompts on this connection (plain or TLS); resolves after the welcome line. */
+  async logIn(user: string, password = `${user}p`): Promise<this> {
+    await this.waitFor('Enter username: ');
+    this.send(`${user}\n`);
+    await this.waitFor('Enter password: ');
+    this.send(`${password}\n`);
+    await this.waitFor(`Welcome ${user}! Type 'exit' to leave.\n`);
+    return this;
   }
 
   private wake(): void {
