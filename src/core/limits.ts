@@ -103,6 +103,18 @@ export const DEFAULTS = {
    * send a message in one frame; 64 lets a client fragment 16 KiB in 256-byte pieces.
    */
   wsMaxFragments: 64,
+  /**
+   * Messages a WebSocket client not logged in may send that get an error (garbage, anything but
+   * `login`) before the connection is closed (1008, PROTOCOL_ERROR), as maxBadNames at the text
+   * prompt: the page logs in first, so a client that does not is not the page.
+   */
+  wsMaxBadMessages: 3,
+  /**
+   * A ping is answered only while the socket holds less than this unsent (RFC 6455 5.5.3 lets a
+   * pong be skipped): a pong is never queued, so a ping flood from a client that does not read
+   * grows nothing.
+   */
+  wsPongBacklogBytes: 64 * 1024,
   /** A WebSocket client silent this long (ms) is pinged; one that stays silent another interval is closed. */
   wsPingIntervalMs: 30_000,
   /** Users and rooms in one WebSocket presence snapshot (the rest is marked truncated; /who pages through all). */
