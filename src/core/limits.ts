@@ -96,6 +96,25 @@ export const DEFAULTS = {
   httpPort: 8080 as number | null,
   /** Largest WebSocket message (bytes) a client may send, fragmented or not; a longer one closes the connection (1009). */
   wsMaxPayload: 16 * 1024,
+  /**
+   * Most frames one WebSocket message may come in; one more closes the connection (1008). Bounds the
+   * fragments held in pieces, as wsMaxPayload bounds them in bytes: without it, empty continuation
+   * frames (6 bytes on the wire, ~100 bytes of heap each) grew one message without end. Browsers
+   * send a message in one frame; 64 lets a client fragment 16 KiB in 256-byte pieces.
+   */
+  wsMaxFragments: 64,
+  /**
+   * Messages a WebSocket client not logged in may send that get an error (garbage, anything but
+   * `login`) before the connection is closed (1008, PROTOCOL_ERROR), as maxBadNames at the text
+   * prompt: the page logs in first, so a client that does not is not the page.
+   */
+  wsMaxBadMessages: 3,
+  /**
+   * A ping is answered only while the socket holds less than this unsent (RFC 6455 5.5.3 lets a
+   * pong be skipped): a pong is never queued, so a ping flood from a client that does not read
+   * grows nothing.
+   */
+  wsPongBacklogBytes: 64 * 1024,
   /** A WebSocket client silent this long (ms) is pinged; one that stays silent another interval is closed. */
   wsPingIntervalMs: 30_000,
   /** Users and rooms in one WebSocket presence snapshot (the rest is marked truncated; /who pages through all). */

@@ -5,8 +5,10 @@
  * - A line ends in LF; a CR right before the LF is removed. Lines are delivered in order, each once.
  * - Lines are delivered as raw bytes; decoding happens per complete line, so a UTF-8 character split
  *   across TCP segments decodes correctly.
- * - Memory is bounded: at most maxLine + 1 bytes of an unfinished line are kept. A longer line is
- *   reported once through `tooLong` and its bytes are skipped up to and including its LF.
+ * - Memory is bounded in bytes and in pieces: at most maxLine + 1 bytes of an unfinished line are
+ *   kept, in one buffer however many reads they came in (one byte per read would otherwise be one
+ *   Buffer, ~100 bytes of heap, per byte). A longer line is reported once through `tooLong` and its
+ *   bytes are skipped up to and including its LF. Nothing is kept between lines.
  * - In chunk framing (the seed's client, which sends no newlines), whatever is left unterminated at
  *   the end of each pushed chunk is delivered as a line too.
  */
@@ -19,9 +21,12 @@ export interface LineSink {
 
 const LF = 0x0a;
 const CR = 0x0d;
+/** The smallest buffer an unfinished line gets (a username, a short command fit without growing). */
+const MIN_PART = 64;
 
 export class LineDecoder {
-  private parts: Buffer[] = [];
+  /** The unfinished line: its first partLength bytes; the rest is room to grow (up to maxLine + 1). */
+  private part: Buffer | undefined;
   private partLength = 0;
   private discarding = false;
   /** When true, the unterminated rest of every chunk is a line of its own (seed-client framing). */
@@ -35,6 +40,11 @@ export class LineDecoder {
   /** Bytes of an unfinished line currently held. */
   get pendingBytes(): number {
     return this.partLength;
+  }
+
+  /** Buffers held for an unfinished line: 0 or 1. */
+  get pendingBuffers(): number {
+    return this.part === undefined ? 0 : 1;
   }
 
   push(chunk: Buffer): void {
@@ -70,9 +80,7 @@ export class LineDecoder {
     if (this.partLength === 0) {
       line = chunk.subarray(from, to);
     } else {
-      this.parts.push(chunk.subarray(from, to));
-      this.partLength += to - from;
-      line = this.take();
+      line = Buffer.concat([this.take(), chunk.subarray(from, to)]);
     }
     line = stripCr(line);
     if (line.length > this.maxLine) {
@@ -84,21 +92,28 @@ export class LineDecoder {
 
   private keep(rest: Buffer): void {
     // maxLine + 1 leaves room for the CR of a CRLF that has not fully arrived yet.
-    if (this.partLength + rest.length > this.maxLine + 1) {
-      this.parts = [];
-      this.partLength = 0;
+    const length = this.partLength + rest.length;
+    if (length > this.maxLine + 1) {
+      this.take();
       this.discarding = true;
       this.sink.tooLong();
       return;
     }
-    // Copy: the socket's chunk must not stay pinned by a few bytes of an unfinished line.
-    this.parts.push(Buffer.from(rest));
-    this.partLength += rest.length;
+    // Copy into our own buffer: the socket's chunk must not stay pinned by a few bytes of an
+    // unfinished line. It grows by doubling, so a line arriving a byte at a time costs O(n) copies.
+    if (this.part === undefined || this.part.length < length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.maxLine + 1, Math.max(length, 2 * (this.part?.length ?? 0), MIN_PART)));
+      this.part?.copy(grown, 0, 0, this.partLength);
+      this.part = grown;
+    }
+    rest.copy(this.part, this.partLength);
+    this.partLength = length;
   }
 
+  /** The unfinished line, handed over (the decoder keeps no reference to it). */
   private take(): Buffer {
-    const whole = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partLength);
-    this.parts = [];
+    const whole = this.part === undefined ? Buffer.alloc(0) : this.part.subarray(0, this.partLength);
+    this.part = undefined;
     this.partLength = 0;
     return whole;
   }

@@ -22,6 +22,11 @@ import { PingTimer } from './ping-timer.js';
  *   is handled.
  * - `connectionClosed` and `shutdown` are the Session methods of the same names: the member leaves
  *   through ChatMember.leave; a connection that never logged in ends through the host's `left`.
+ * - Every byte written to a client not logged in goes through `send` (answers) or `end`'s last
+ *   words (one farewell): there is no outbox yet, so `send` applies the outbox's byte bound itself.
+ *   A client that leaves more than queueBytes unsent (it sends and never reads) is closed
+ *   SENDQ_EXCEEDED in its protocol's words instead of being buffered for. The one exception is a
+ *   WebSocket pong, which is never queued (skipped past DEFAULTS.wsPongBacklogBytes).
  */
 export interface SessionHooks {
   /** Handles one input unit (a line, a message). */
@@ -30,6 +35,11 @@ export interface SessionHooks {
   loginTimedOut(): void;
   /** Flood control refused input (once per run): the session says so in its words. */
   tooFast(ratePerS: number): void;
+  /**
+   * The last words to a client not logged in that is closed SENDQ_EXCEEDED (it does not read its
+   * answers). Default: the renderer's `closing` with that code.
+   */
+  sendqFarewell?(): Buffer;
   /** Protocols with pings (a ping interval given): sends the protocol's ping. */
   sendPing?(): void;
   /** No input for an interval after a ping: the session closes in its words (PING_TIMEOUT). */
@@ -189,8 +199,30 @@ export class SessionCore implements HeldInput {
   shutdown(farewell: Buffer): void {
     if (this.ended) return;
     if (this.member !== undefined) return this.member.quit('SHUTDOWN', 'Server shutting down.');
-    this.transport.write(farewell);
-    this.end('SHUTDOWN');
+    this.end('SHUTDOWN', farewell);
+  }
+
+  /**
+   * Writes an answer to the client: once logged in, a reply within the outbox bounds
+   * (member.reply); before, directly, unless more than queueBytes are still unsent, in which case
+   * the connection is closed SENDQ_EXCEEDED (sendqFarewell, then end) and nothing more is written.
+   * Ignored once the session has ended.
+   */
+  send(bytes: Buffer): void {
+    if (this.member !== undefined) {
+      this.member.reply(bytes);
+      return;
+    }
+    if (this.ended) return;
+    const unsent = this.transport.writableLength;
+    if (unsent <= this.ctx.settings.queueBytes) {
+      this.transport.write(bytes);
+      return;
+    }
+    const { remoteAddress: ip, remotePort: port } = this.transport;
+    this.ctx.log.event('SENDQ EXCEEDED', `('${ip}', ${port}) before login: ${unsent} bytes unsent`, { ip, port, unsent });
+    const farewell = this.session.sendqFarewell?.() ?? this.session.renderer.render({ kind: 'closing', text: 'Disconnected: send queue exceeded.', code: 'SENDQ_EXCEEDED' });
+    this.end('SENDQ_EXCEEDED', farewell);
   }
 
   /** Ends the session gracefully: the member quits, or the connection (not logged in) ends. */
@@ -199,8 +231,12 @@ export class SessionCore implements HeldInput {
     else this.end(code);
   }
 
-  /** Closes a connection that is not (or no longer) logged in. */
-  end(code: CloseCode): void {
+  /**
+   * Closes a connection that is not (or no longer) logged in, after `lastWords` (the one farewell,
+   * written whatever is unsent: a refusal, a timeout, SendQ exceeded). Once only.
+   */
+  end(code: CloseCode, lastWords?: Buffer): void {
+    if (lastWords !== undefined && !this.ended) this.transport.write(lastWords);
     this.session.left(code);
     this.transport.end(code);
   }

@@ -10,7 +10,8 @@ import { waitUntil } from './wait.js';
  */
 export class FakeTransport<S extends Session = Session> implements Transport {
   readonly secure = false;
-  readonly writableLength = 0;
+  /** Bytes written and not yet taken by the peer: 0, unless a test plays a client that does not read. */
+  writableLength = 0;
   session!: S;
   code: CloseCode | undefined;
   /** The session has been told its connection closed (what a real socket's 'close' does). */

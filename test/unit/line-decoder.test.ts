@@ -10,6 +10,7 @@ type Out = { kind: 'line'; bytes: string } | { kind: 'tooLong' };
 function recorder(maxLine: number) {
   const out: Out[] = [];
   let maxPending = 0;
+  let maxBuffers = 0;
   const decoder = new LineDecoder(maxLine, {
     line: (bytes) => out.push({ kind: 'line', bytes: Buffer.from(bytes).toString('hex') }),
     tooLong: () => out.push({ kind: 'tooLong' }),
@@ -17,8 +18,9 @@ function recorder(maxLine: number) {
   const push = (chunk: Buffer) => {
     decoder.push(chunk);
     maxPending = Math.max(maxPending, decoder.pendingBytes);
+    maxBuffers = Math.max(maxBuffers, decoder.pendingBuffers);
   };
-  return { decoder, out, push, maxPending: () => maxPending };
+  return { decoder, out, push, maxPending: () => maxPending, maxBuffers: () => maxBuffers };
 }
 
 /**
@@ -59,6 +61,7 @@ test('property: any bytes, any fragmentation: exactly the model, in order, with 
       for (const part of fragment(input, cuts)) r.push(part);
       assert.deepEqual(r.out, model(input, maxLine));
       assert.ok(r.maxPending() <= maxLine + 1, `held ${r.maxPending()} bytes with maxLine ${maxLine}`);
+      assert.ok(r.maxBuffers() <= 1, `held ${r.maxBuffers()} buffers`);
     }),
     { numRuns: 1000 },
   );
@@ -126,6 +129,18 @@ test('an endless line without a newline, one byte at a time, is refused once and
   r.push(Buffer.from('\nafter\n'));
   assert.deepEqual(r.out, [{ kind: 'tooLong' }, { kind: 'line', bytes: Buffer.from('after').toString('hex') }]);
   assert.ok(r.maxPending() <= 65);
+});
+
+test('a line arriving one byte per read is held in one buffer, not one per byte, and delivered whole', () => {
+  const r = recorder(8701);
+  const line = Buffer.from(`PRIVMSG #lobby :${'é'.repeat(4000)}`);
+  for (const b of Buffer.concat([line, Buffer.from('\r\nnext\n')])) r.push(Buffer.of(b));
+  assert.deepEqual(r.out, [
+    { kind: 'line', bytes: line.toString('hex') },
+    { kind: 'line', bytes: Buffer.from('next').toString('hex') },
+  ]);
+  assert.equal(r.maxBuffers(), 1);
+  assert.equal(r.decoder.pendingBuffers, 0, 'nothing is kept between lines');
 });
 
 test('a held partial line is a copy: the pushed chunk may be reused by the caller', () => {

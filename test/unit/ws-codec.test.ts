@@ -5,15 +5,8 @@ import { closeFrame, FrameDecoder, OP, textFrame, type FrameSink } from '../../s
 import { parseClientMessage } from '../../src/protocols/ws/parse.js';
 import { handshake } from '../../src/protocols/ws/handshake.js';
 import { fragment } from '../helpers/fragment.js';
-
-/** A client frame as a browser sends it: masked with `mask`. */
-function clientFrame(opcode: number, payload: Buffer, fin = true, mask = Buffer.from([1, 2, 3, 4])): Buffer {
-  const n = payload.length;
-  const head = n < 126 ? Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | n]) : n < 65536 ? Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | 126, n >> 8, n & 0xff]) : Buffer.concat([Buffer.from([(fin ? 0x80 : 0) | opcode, 0x80 | 127, 0, 0, 0, 0]), Buffer.from([n >>> 24, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff])]);
-  const body = Buffer.from(payload);
-  for (let i = 0; i < n; i++) body[i]! ^= mask[i & 3]!;
-  return Buffer.concat([head, mask, body]);
-}
+import { clientFrame } from '../helpers/raw-ws.js';
+import { DEFAULTS } from '../../src/core/limits.js';
 
 function recorder(): FrameSink & { events: string[] } {
   const events: string[] = [];
@@ -120,5 +113,55 @@ test('property: parseClientMessage never throws; whatever it accepts has a known
       for (const f of fields[m.type]!) assert.equal(typeof (m as unknown as Record<string, unknown>)[f], 'string');
     }),
     { numRuns: 500 },
+  );
+});
+
+test('fragments are bounded in pieces: endless empty continuation frames close with 1008 at the limit, before anything grows', () => {
+  const max = DEFAULTS.wsMaxFragments;
+  for (const piece of [Buffer.alloc(0), Buffer.from('x')]) {
+    const sink = recorder();
+    const d = new FrameDecoder(1 << 20, sink);
+    d.push(clientFrame(OP.text, piece, false));
+    // What the attack sent: continuation frames that never finish the message.
+    for (let i = 0; i < 10_000 && sink.events.length === 0; i++) d.push(clientFrame(OP.continuation, piece, false));
+    assert.deepEqual(sink.events, ['fail:1008'], `${piece.length}-byte fragments`);
+  }
+  // Exactly at the limit, a message still arrives whole; the next message counts afresh.
+  const sink = recorder();
+  const d = new FrameDecoder(1 << 20, sink);
+  const frames = [clientFrame(OP.text, Buffer.from('a'), false)];
+  for (let i = 2; i < max; i++) frames.push(clientFrame(OP.continuation, Buffer.alloc(0), false));
+  frames.push(clientFrame(OP.continuation, Buffer.from('b')));
+  d.push(Buffer.concat([...frames, ...frames]));
+  assert.deepEqual(sink.events, ['text:ab', 'text:ab']);
+  // max - 1 frames, then the max-th (not final) and one more: refused from that one's header.
+  d.push(Buffer.concat([...frames.slice(0, -1), clientFrame(OP.continuation, Buffer.alloc(0), false)]));
+  assert.deepEqual(sink.events, ['text:ab', 'text:ab']);
+  d.push(clientFrame(OP.continuation, Buffer.from('c')).subarray(0, 2));
+  assert.deepEqual(sink.events, ['text:ab', 'text:ab', 'fail:1008']);
+});
+
+test('control frames between fragments keep nothing and do not count: a ping flood inside a message', () => {
+  const sink = recorder();
+  const d = new FrameDecoder(1024, sink, 2);
+  d.push(clientFrame(OP.text, Buffer.from('he'), false));
+  const pings = Buffer.concat(Array.from({ length: 5000 }, () => clientFrame(OP.ping, Buffer.alloc(0))));
+  d.push(pings);
+  d.push(clientFrame(OP.continuation, Buffer.from('llo')));
+  assert.equal(sink.events.length, 5001);
+  assert.equal(sink.events.at(-1), 'text:hello');
+});
+
+test('property: within both limits, any fragmentation decodes; one fragment more fails with 1008, never more than one failure', () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 12 }), fc.integer({ min: 1, max: 12 }), fc.array(fc.nat(), { maxLength: 6 }), (pieces, maxFragments, cuts) => {
+      const frames = pieces.map((p, i) => clientFrame(i === 0 ? OP.text : OP.continuation, Buffer.from(p), i === pieces.length - 1));
+      const sink = recorder();
+      const d = new FrameDecoder(1024, sink, maxFragments);
+      for (const part of fragment(Buffer.concat(frames), cuts)) d.push(part);
+      if (pieces.length <= maxFragments) assert.deepEqual(sink.events, [`text:${Buffer.from(pieces.join('')).toString()}`]);
+      else assert.deepEqual(sink.events, ['fail:1008']);
+    }),
+    { numRuns: 300 },
   );
 });

@@ -54,8 +54,9 @@ type State = 'registering' | 'verifying' | 'chat' | 'closed';
  *   or flood control waits). A line over the length limits gets 417 and is skipped; no line is
  *   buffered beyond MAX_TAGS + MAX_REST bytes.
  * - Registration completes only when NICK and USER are in and CAP negotiation (if begun) has ended.
- * - The answer to one command is one buffer: written directly before registration, a reply within
- *   the outbox bounds after (member.reply).
+ * - The answer to one command is one buffer, sent through SessionCore.send: before registration
+ *   within its pre-login bound (a client that never reads is closed with `SendQ exceeded`), a reply
+ *   within the outbox bounds after.
  * - Nothing a client sends makes this throw into the connection: a bug is an internal error (logged,
  *   the user told), bad input is a numeric.
  */
@@ -173,16 +174,10 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     return bytes;
   }
 
-  /** Sends what this command queued as one buffer: directly before registration, as a reply after. */
+  /** Sends what this command queued as one buffer (SessionCore.send: bounded before registration, a reply after). */
   flush(): void {
     if (this.out.length === 0) return;
-    const bytes = this.take();
-    if (this.member !== undefined) this.member.reply(bytes);
-    else if (this.state === 'closed') return;
-    // No outbox before registration: a client that sends commands and never reads would grow the
-    // socket's buffer without bound, so past the outbox's byte bound it is closed instead.
-    else if (this.transport.writableLength > this.ctx.settings.queueBytes) this.close('SendQ exceeded', 'SENDQ_EXCEEDED');
-    else this.transport.write(bytes);
+    this.core.send(this.take());
   }
 
   /** `ERROR :Closing link: why` and the connection ends (not registered) or the member quits. */
@@ -190,8 +185,11 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     if (this.member !== undefined) return this.member.quit(code, why);
     this.flush();
     if (this.state === 'closed') return;
-    this.transport.write(Buffer.from(`ERROR :Closing link: ${why}\r\n`));
-    this.core.end(code);
+    this.core.end(code, closingLink(why));
+  }
+
+  sendqFarewell(): Buffer {
+    return closingLink('SendQ exceeded');
   }
 
   // --- registration ---
@@ -279,6 +277,11 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
   pingTimedOut(): void {
     this.close(`Ping timeout: ${seconds(Math.round(this.settings.pingIntervalMs / 1000))}`, 'PING_TIMEOUT');
   }
+}
+
+/** IRC's last words to a connection not registered. */
+function closingLink(why: string): Buffer {
+  return Buffer.from(`ERROR :Closing link: ${why}\r\n`);
 }
 
 /**

@@ -46,6 +46,8 @@ const TEXT_HELP: readonly HelpEntry[] = [
  *   or flood control waits).
  * - The state becomes 'chat' only once the member is in the hub, and 'closed' exactly once.
  * - After shutdown has begun, input is ignored and no login completes.
+ * - Before login every answer goes through SessionCore.send (bounded: a client that never reads
+ *   its prompts is closed SENDQ_EXCEEDED), and a refusal's last line through SessionCore.end.
  */
 export class TextSession implements Session, LineSink, MemberHost, SessionHooks {
   readonly renderer = textRenderer;
@@ -63,7 +65,7 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
   ) {
     this.core = new SessionCore(ctx, this, settings.loginTimeoutMs);
     this.decoder = new LineDecoder(settings.maxLine, this);
-    transport.write(LOGIN.usernamePrompt);
+    this.core.send(LOGIN.usernamePrompt);
   }
 
   get loggedIn(): boolean {
@@ -117,17 +119,16 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
   }
 
   tooLong(): void {
-    this.notice(`Line too long (max ${this.settings.maxLine} bytes).`);
-    if (this.state === 'username') this.transport.write(LOGIN.usernamePrompt);
-    else if (this.state === 'password') this.transport.write(LOGIN.passwordPrompt);
+    const notice = textRenderer.render({ kind: 'notice', text: `Line too long (max ${this.settings.maxLine} bytes).` });
+    const prompt = this.state === 'username' ? LOGIN.usernamePrompt : this.state === 'password' ? LOGIN.passwordPrompt : undefined;
+    this.core.send(prompt === undefined ? notice : Buffer.concat([notice, prompt]));
   }
 
   // --- used by tools and tests ---
 
-  /** A `[SERVER] ...` line to this user: as a reply once logged in, directly before. */
+  /** A `[SERVER] ...` line to this user: as a reply once logged in, within the pre-login bound before. */
   notice(text: string): void {
-    if (this.member !== undefined) reply(this.member, text);
-    else if (this.state !== 'closed') this.transport.write(textRenderer.render({ kind: 'notice', text }));
+    this.core.send(textRenderer.render({ kind: 'notice', text }));
   }
 
   /** Ends the session gracefully (the user's `exit`, or a tool). */
@@ -159,23 +160,18 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
     if (this.quietTimer) clearTimeout(this.quietTimer);
     const name = text.trim();
     if (name === '') {
-      this.transport.write(LOGIN.usernamePrompt);
+      this.core.send(LOGIN.usernamePrompt);
       return;
     }
     const problem = nameProblem(name);
     if (problem !== null) {
-      if (++this.badNames >= DEFAULTS.maxBadNames) {
-        this.transport.write(LOGIN.badNameFinal(problem));
-        this.end('BAD_USERNAME');
-        return;
-      }
-      this.transport.write(LOGIN.badName(problem));
-      this.transport.write(LOGIN.usernamePrompt);
+      if (++this.badNames >= DEFAULTS.maxBadNames) return this.end('BAD_USERNAME', LOGIN.badNameFinal(problem));
+      this.core.send(Buffer.concat([LOGIN.badName(problem), LOGIN.usernamePrompt]));
       return;
     }
     this.pendingName = name;
     this.state = 'password';
-    this.transport.write(LOGIN.passwordPrompt);
+    this.core.send(LOGIN.passwordPrompt);
   }
 
   private onPassword(text: string): void {
@@ -189,17 +185,13 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
       case 'gone':
         return;
       case 'throttled':
-        this.transport.write(LOGIN.throttled(Math.ceil(outcome.retryMs / 1000)));
-        return this.end('AUTH_THROTTLED');
+        return this.end('AUTH_THROTTLED', LOGIN.throttled(Math.ceil(outcome.retryMs / 1000)));
       case 'invalid':
-        this.transport.write(LOGIN.invalid);
-        return this.end('AUTH_FAILED');
+        return this.end('AUTH_FAILED', LOGIN.invalid);
       case 'duplicate':
-        this.transport.write(LOGIN.duplicate);
-        return this.end('DUPLICATE_LOGIN');
+        return this.end('DUPLICATE_LOGIN', LOGIN.duplicate);
       case 'unavailable':
-        this.transport.write(LOGIN.unavailable);
-        return this.end('CLUSTER_UNAVAILABLE');
+        return this.end('CLUSTER_UNAVAILABLE', LOGIN.unavailable);
       case 'ok': {
         this.core.admitted(admit(this.ctx, outcome.account, this, LOGIN.welcome(outcome.account.name)));
         this.state = 'chat';
@@ -238,8 +230,8 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
     }
   }
 
-  private end(code: CloseCode): void {
-    this.core.end(code);
+  private end(code: CloseCode, lastWords?: Buffer): void {
+    this.core.end(code, lastWords);
   }
 
   private armLegacyDetection(): void {
@@ -258,8 +250,7 @@ export class TextSession implements Session, LineSink, MemberHost, SessionHooks 
   }
 
   loginTimedOut(): void {
-    this.transport.write(LOGIN.timedOut);
-    this.end('LOGIN_TIMEOUT');
+    this.end('LOGIN_TIMEOUT', LOGIN.timedOut);
   }
 
   tooFast(rate: number): void {

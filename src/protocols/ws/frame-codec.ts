@@ -1,3 +1,5 @@
+import { DEFAULTS } from '../../core/limits.js';
+
 /**
  * WebSocket framing (RFC 6455 section 5), server side: bytes from a client -> messages, and
  * messages -> frame bytes. Pure: no sockets, no timers.
@@ -6,9 +8,12 @@
  * - Client frames MUST be masked, RSV bits MUST be 0, control frames MUST be final and at most 125
  *   bytes; a text message MUST be valid UTF-8. A violation is reported once through `fail` with the
  *   close code to send, and the decoder ignores everything after it.
- * - Memory is bounded: a frame or a fragmented message longer than `maxPayload` bytes is refused
- *   (`fail` 1009) as soon as its header says so, before its payload is buffered. At most one partial
- *   header (14 bytes) plus one message of `maxPayload` bytes are kept.
+ * - Memory is bounded in bytes and in pieces: a frame or a fragmented message longer than
+ *   `maxPayload` bytes is refused (`fail` 1009), and a message in more than `maxFragments` frames
+ *   (`fail` 1008), as soon as the header of the frame over the limit says so, before its payload is
+ *   buffered. At most one unparsed frame (its header and up to `maxPayload` bytes, one buffer) plus
+ *   the fragments of one message (`maxPayload` bytes in at most `maxFragments` buffers) are kept.
+ *   Control frames between fragments are delivered at once and keep nothing.
  * - Messages are delivered in order, each once; control frames (ping, pong, close) may arrive
  *   between the fragments of a message and are delivered at once.
  * - Server frames are never masked. `frame()` builds one complete frame: the hub renders an event
@@ -71,12 +76,15 @@ export class FrameDecoder {
   /** Fragments of the message being assembled, and their opcode (0 = none in progress). */
   private parts: Buffer[] = [];
   private partsLength = 0;
+  /** Frames of the message being assembled, empty ones included (what maxFragments bounds). */
+  private fragments = 0;
   private messageOp = 0;
   private failed = false;
 
   constructor(
     private readonly maxPayload: number,
     private readonly sink: FrameSink,
+    private readonly maxFragments: number = DEFAULTS.wsMaxFragments,
   ) {}
 
   push(chunk: Buffer): void {
@@ -123,6 +131,7 @@ export class FrameDecoder {
       if (op === OP.continuation && this.messageOp === 0) return this.fail(1002, 'Continuation without a message');
       if (op !== OP.continuation && this.messageOp !== 0) return this.fail(1002, 'New message inside a fragmented one');
       if (this.partsLength + len > this.maxPayload) return this.fail(1009, 'Message too large');
+      if (this.fragments >= this.maxFragments) return this.fail(1008, 'Message in too many fragments');
     }
     if (b.length < at + 4 + len) return 0;
     const mask = b.subarray(at, at + 4);
@@ -150,13 +159,15 @@ export class FrameDecoder {
 
   private data(op: number, fin: boolean, payload: Buffer): void {
     if (op !== OP.continuation) this.messageOp = op;
-    this.parts.push(payload);
+    this.fragments++;
+    if (payload.length > 0) this.parts.push(payload);
     this.partsLength += payload.length;
     if (!fin) return;
     const whole = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.partsLength);
     const messageOp = this.messageOp;
     this.parts = [];
     this.partsLength = 0;
+    this.fragments = 0;
     this.messageOp = 0;
     if (messageOp === OP.binary) return this.sink.binary(whole);
     let text: string;

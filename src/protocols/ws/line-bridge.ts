@@ -1,4 +1,5 @@
 import type { CloseCode } from '../../core/close-reasons.js';
+import { DEFAULTS } from '../../core/limits.js';
 import type { Protocol, RefusalCode, Session, Transport } from '../../core/transport.js';
 import { closeFrame, frame, FrameDecoder, OP, type FrameSink } from './frame-codec.js';
 import { REFUSALS } from './render.js';
@@ -7,8 +8,6 @@ import { REFUSALS } from './render.js';
 export const IRCV3_SUBPROTOCOLS = ['text.ircv3.net', 'binary.ircv3.net'] as const;
 
 const CRLF = Buffer.from('\r\n');
-/** The biggest a ping's answer may find the socket's own buffer before the pong is skipped. */
-const PONG_BACKLOG_LIMIT = 64 * 1024;
 
 /**
  * A line protocol (IRC) carried over WebSocket, as web IRC clients (gamja, Kiwi IRC) speak it: one
@@ -19,8 +18,11 @@ const PONG_BACKLOG_LIMIT = 64 * 1024;
  * - The inner protocol's renders are whole lines (its renderer's contract), so each write is split
  *   at line ends and framed. This framing is per recipient: it is the price of this compatibility
  *   path; the inner protocol's render is still made once per broadcast.
- * - Inbound frames are bounded by `maxPayload` (1009 beyond) and handed to the inner session as
- *   lines; broken frames close with the RFC's code; the inner session bounds its lines as usual.
+ * - Inbound messages are bounded by `maxPayload` (1009 beyond) and DEFAULTS.wsMaxFragments (1008)
+ *   and handed to the inner session as lines, one message at a time (nothing kept between them);
+ *   broken frames close with the RFC's code; the inner session bounds its lines as usual, and its
+ *   writes before registration (SessionCore.send) see this socket's unsent bytes. A pong is
+ *   written only below DEFAULTS.wsPongBacklogBytes unsent, never queued.
  */
 export function lineProtocolOverWebSocket(inner: Protocol, maxPayload: number): Protocol {
   return {
@@ -138,7 +140,7 @@ class BridgeSession implements Session, FrameSink {
   }
 
   ping(payload: Buffer): void {
-    if (this.socket.writableLength < PONG_BACKLOG_LIMIT) this.socket.write(frame(OP.pong, payload));
+    if (this.socket.writableLength < DEFAULTS.wsPongBacklogBytes) this.socket.write(frame(OP.pong, payload));
   }
 
   pong(): void {}

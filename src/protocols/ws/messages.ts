@@ -7,7 +7,7 @@
  * - Every frame is one JSON object with a `type`. Unknown types, unknown fields' types, binary
  *   frames and invalid JSON get an `error` frame (code `bad-message`); the connection stays open.
  * - The first frame a client sends is `login`; anything else before login gets `error` code
- *   `not-logged-in`.
+ *   `not-logged-in`. Before login, the third `error` is followed by the close (1008).
  * - Times (`at`) are milliseconds since the epoch (UTC). `id` numbers increase per server.
  * - The server never echoes a user's own `say`/`action`/`private` back; the page shows its own
  *   lines itself. `topic` changes are sent to everyone in the room, the setter included.

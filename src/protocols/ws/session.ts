@@ -3,6 +3,7 @@ import type { CloseCode } from '../../core/close-reasons.js';
 import { runCommand, type HelpEntry } from '../../core/commands/commands.js';
 import { keepForLater, newestThatFit, offlineText } from '../../core/history.js';
 import type { ChatContext } from '../../core/context.js';
+import { DEFAULTS } from '../../core/limits.js';
 import { admit, type LoginOutcome } from '../../core/login.js';
 import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
 import { nameProblem } from '../../core/names.js';
@@ -53,9 +54,6 @@ const BROWSER_HELP: readonly HelpEntry[] = [['@user message', 'a private message
 
 const SHUTDOWN_FAREWELL = wsFrame({ type: 'closing', text: 'Server shutting down.' });
 
-/** The biggest a ping's answer may find the socket's own buffer before the pong is skipped (RFC 6455 5.5.3 allows it). */
-const PONG_BACKLOG_LIMIT = 64 * 1024;
-
 /**
  * One WebSocket connection speaking the browser protocol (messages.ts), after the HTTP upgrade:
  * frames in (FrameDecoder), JSON messages parsed and mapped onto the shared core (login, actions,
@@ -65,7 +63,11 @@ const PONG_BACKLOG_LIMIT = 64 * 1024;
  * - Messages are handled one at a time, in order (SessionCore holds them while a login is checked
  *   or flood control waits).
  * - Garbage (binary frames, invalid JSON, unknown types) gets an `error` frame and changes nothing;
- *   a framing violation closes the connection with the RFC's close code (PROTOCOL_ERROR).
+ *   a framing violation closes the connection with the RFC's close code (PROTOCOL_ERROR). Before
+ *   login, the DEFAULTS.wsMaxBadMessages-th message answered with an error closes it (1008).
+ * - Before login every answer goes through SessionCore.send (a client that never reads is closed
+ *   with 4003, SENDQ_EXCEEDED) and a refusal through SessionCore.end; only control frames (a pong,
+ *   skipped past DEFAULTS.wsPongBacklogBytes, the keepalive ping, the close frame) are written directly.
  * - Answers to the user's own requests are replies within the outbox bounds; a client over them has
  *   requests refused, never buffered without bound.
  * - A close frame (with a code the page understands) is the last thing written, once.
@@ -79,6 +81,8 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
   readonly connection: CoreSession;
   /** A WebSocket close code decided before the close (a protocol violation's own code). */
   private wsCode: number | undefined;
+  /** Messages answered with an error before login. */
+  private badMessages = 0;
 
   constructor(
     readonly transport: Transport,
@@ -88,7 +92,7 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
     this.core = new SessionCore(ctx, this, settings.loginTimeoutMs, settings.pingIntervalMs);
     this.decoder = new FrameDecoder(settings.maxPayload, this);
     this.connection = new CoreSession(this.core, this.decoder, SHUTDOWN_FAREWELL);
-    transport.write(wsFrame({ type: 'hello', server: settings.serverName, version: settings.version, protocol: WS_PROTOCOL_VERSION }));
+    this.core.send(wsFrame({ type: 'hello', server: settings.serverName, version: settings.version, protocol: WS_PROTOCOL_VERSION }));
   }
 
   get ctx(): ChatContext {
@@ -121,7 +125,7 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
   }
 
   ping(payload: Buffer): void {
-    if (this.transport.writableLength < PONG_BACKLOG_LIMIT) this.transport.write(frame(OP.pong, payload));
+    if (this.transport.writableLength < DEFAULTS.wsPongBacklogBytes) this.transport.write(frame(OP.pong, payload));
   }
 
   pong(): void {
@@ -133,8 +137,7 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
   }
 
   fail(code: number, reason: string): void {
-    this.wsCode = code;
-    this.ctx.log.event('WS PROTOCOL ERROR', `${this.member?.name ?? this.transport.remoteAddress}: ${reason}`, { ip: this.transport.remoteAddress, code });
+    this.protocolError(code, reason);
     this.quit('PROTOCOL_ERROR');
   }
 
@@ -167,8 +170,10 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
     this.core.quit(code);
   }
 
-  private end(code: CloseCode): void {
-    this.core.end(code);
+  /** Logs a protocol violation and keeps its close code for the close frame. */
+  private protocolError(code: number, reason: string): void {
+    this.wsCode = code;
+    this.ctx.log.event('WS PROTOCOL ERROR', `${this.member?.name ?? this.transport.remoteAddress}: ${reason}`, { ip: this.transport.remoteAddress, code });
   }
 
   handle(text: string): void {
@@ -370,23 +375,25 @@ export class WsSession implements FrameSink, MemberHost, SessionHooks {
     m.reply(wsFrame(message));
   }
 
-  /** An `error` frame: a reply within bounds once logged in, written directly before. */
+  /**
+   * An `error` frame (SessionCore.send). Before login the wsMaxBadMessages-th is the last: the page
+   * logs in first, so a client sending anything else is closed (1008) rather than answered on.
+   */
   private error(code: ErrorCode, text: string): void {
+    if (this.state === 'closed') return;
     const bytes = wsFrame({ type: 'error', code, text });
-    if (this.member !== undefined) this.member.reply(bytes);
-    else if (this.state !== 'closed') this.transport.write(bytes);
+    if (this.member === undefined && ++this.badMessages >= DEFAULTS.wsMaxBadMessages) {
+      this.protocolError(WS_CLOSE.policyViolation, `${this.badMessages} bad messages before login`);
+      return this.core.end('PROTOCOL_ERROR', bytes);
+    }
+    this.core.send(bytes);
   }
 
   private refuse(reason: LoginRefusal, text: string, code: CloseCode, retryAfterS?: number): void {
-    this.transport.write(wsFrame(retryAfterS === undefined ? { type: 'login-failed', reason, text } : { type: 'login-failed', reason, text, retryAfterS }));
-    this.end(code);
+    this.core.end(code, wsFrame(retryAfterS === undefined ? { type: 'login-failed', reason, text } : { type: 'login-failed', reason, text, retryAfterS }));
   }
 
   private internalError(err: unknown): void {
-    this.core.internalError(err, this.member?.name ?? this.transport.remoteAddress, (text) => {
-      const bytes = wsFrame({ type: 'notice', text });
-      if (this.member !== undefined) this.member.reply(bytes);
-      else this.transport.write(bytes);
-    });
+    this.core.internalError(err, this.member?.name ?? this.transport.remoteAddress, (text) => this.core.send(wsFrame({ type: 'notice', text })));
   }
 }
