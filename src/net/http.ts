@@ -6,8 +6,8 @@ import type { Socket } from 'node:net';
 import { extname, join, relative, sep } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { UpgradeProtocol } from '../core/transport.js';
-import type { Listeners } from './listeners.js';
-import type { TlsCredentials } from './tls.js';
+import { plainRefusal, type Listeners } from './listeners.js';
+import { tlsRefusal, type TlsCredentials } from './tls.js';
 
 export interface WebListenOptions {
   host: string;
@@ -16,6 +16,25 @@ export interface WebListenOptions {
   credentials?: TlsCredentials;
   /** The built page (dist/web); undefined or missing: every page request gets a 503 saying so. */
   webRoot: string | undefined;
+  timeouts: WebTimeouts;
+}
+
+/**
+ * How long an HTTP socket may hold its connection slot before it is upgraded (ms): see the
+ * httpHeadersTimeoutMs group in src/core/limits.ts.
+ */
+export interface WebTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  /** Nothing moved either way for this long. */
+  idleMs: number;
+  /** How often Node checks headersMs and requestMs. */
+  checkMs: number;
+  /** HTTPS: the TLS handshake. */
+  tlsHandshakeMs: number;
+  /** How long a refusal at accept may take to flush (after the handshake on HTTPS). */
+  flushMs: number;
 }
 
 /** A bare HTTP error for requests no protocol takes (a wrong upgrade path). */
@@ -85,19 +104,23 @@ export function loadStaticFiles(root: string | undefined): Map<string, StaticFil
 }
 
 /**
- * The web listener: serves the page and upgrades `/ws` to the browser protocol. Upgraded sockets go
- * to the same Listeners as TCP and TLS ones (the same connection limits, refused with an HTTP 503
- * in the WebSocket protocol's words), and from then on the protocol's session owns the bytes.
+ * The web listener: serves the page and upgrades `/ws` to the browser protocol. Its sockets take
+ * their slot in `listeners` at accept, like every other socket (refused with an HTTP 503 in the
+ * WebSocket protocol's words, encrypted on HTTPS), and keep it through the upgrade; from then on
+ * the protocol's session owns the bytes. Until then the socket's time is bounded (`timeouts`).
  * Resolves with the bound port.
  */
 export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws: UpgradeProtocol, log: Logger): Promise<number> {
   const files = loadStaticFiles(opts.webRoot);
   const secure = opts.credentials !== undefined;
+  const t = opts.timeouts;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => serveStatic(files, req, res);
-  const server: Server = secure ? createHttpsServer({ cert: opts.credentials!.cert, key: opts.credentials!.key }, onRequest) : createHttpServer(onRequest);
-  // Slow or silent HTTP clients must not hold sockets: bounded header and request times.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  const httpOptions = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkMs };
+  const server: Server = secure
+    ? createHttpsServer({ ...httpOptions, cert: opts.credentials!.cert, key: opts.credentials!.key, handshakeTimeout: t.tlsHandshakeMs }, onRequest)
+    : createHttpServer(httpOptions, onRequest);
+  // A socket on which nothing moves (a client that does not read its answer) is closed.
+  server.timeout = t.idleMs;
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', ignore);
     const path = (req.url ?? '').split('?')[0];
@@ -112,6 +135,8 @@ export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws
       return;
     }
     socket.removeListener('error', ignore);
+    // The HTTP idle timeout no longer applies: the session has its own keepalive.
+    socket.setTimeout(0);
     listeners.accept(socket, secure, answer.protocol ?? ws, { prelude: answer.response, head });
   });
   if (secure) {
@@ -120,7 +145,10 @@ export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws
       socket.destroy();
     });
   }
-  return listeners.start(server, opts.host, opts.port);
+  const refusal = secure
+    ? tlsRefusal({ credentials: opts.credentials!, handshakeTimeoutMs: t.tlsHandshakeMs, flushMs: t.flushMs }, ws)
+    : plainRefusal(ws, t.flushMs);
+  return listeners.start(server, opts.host, opts.port, refusal);
 }
 
 function serveStatic(files: Map<string, StaticFile>, req: IncomingMessage, res: ServerResponse): void {

@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Listeners } from '../net/listeners.js';
 import { listenTls, loadTlsCredentials } from '../net/tls.js';
+import { clientsThatFit, descriptorWarning, openFileLimit } from '../net/descriptors.js';
 import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
 import { startStatsLog } from './stats.js';
@@ -154,8 +155,21 @@ export async function startChatServer(
     await cluster.start(ctx);
     log.event('CLUSTER', `node ${cluster.id} joined the cluster on ${cluster.backend.kind}`, { node: cluster.id });
   }
+  // Every connection costs a descriptor: a --max-clients the open-file limit cannot hold would end
+  // in connections closed unanswered, so it is capped (and said) here instead.
+  const fileLimit = openFileLimit();
+  const warning = descriptorWarning(config.maxClients, fileLimit, DEFAULTS.fdReserve);
+  if (warning !== undefined) log.error('LIMITS', warning, { maxClients: config.maxClients, fileLimit, reserve: DEFAULTS.fdReserve });
   const listeners = new Listeners(
-    { maxClients: config.maxClients, maxPerIp: config.maxPerIp, keepaliveMs: DEFAULTS.keepaliveMs, shutdownFlushMs: DEFAULTS.shutdownFlushMs },
+    {
+      maxClients: clientsThatFit(config.maxClients, fileLimit, DEFAULTS.fdReserve),
+      maxPerIp: config.maxPerIp,
+      keepaliveMs: DEFAULTS.keepaliveMs,
+      shutdownFlushMs: DEFAULTS.shutdownFlushMs,
+      refusalsMax: DEFAULTS.refusalsMax,
+      fdProbeIntervalMs: DEFAULTS.fdProbeIntervalMs,
+      acceptErrorLogIntervalMs: DEFAULTS.acceptErrorLogIntervalMs,
+    },
     counters,
     log,
   );
@@ -168,7 +182,7 @@ export async function startChatServer(
       port: config.tlsPort!,
       credentials: tlsCredentials,
       handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs,
-      maxConnections: config.maxClients,
+      flushMs: DEFAULTS.shutdownFlushMs,
     };
     try {
       tlsPort = await listenTls(listeners, tlsOptions, text, log);
@@ -216,13 +230,25 @@ export async function startChatServer(
       throw err;
     }
   };
-  const webHost = config.httpHost ?? config.host;
-  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT }, ws, log));
-  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT }, ws, log));
+  const web = {
+    host: config.httpHost ?? config.host,
+    webRoot: WEB_ROOT,
+    timeouts: {
+      headersMs: DEFAULTS.httpHeadersTimeoutMs,
+      requestMs: DEFAULTS.httpRequestTimeoutMs,
+      keepAliveMs: DEFAULTS.httpKeepAliveTimeoutMs,
+      idleMs: DEFAULTS.httpIdleTimeoutMs,
+      checkMs: DEFAULTS.httpTimeoutCheckMs,
+      tlsHandshakeMs: DEFAULTS.tlsHandshakeTimeoutMs,
+      flushMs: DEFAULTS.shutdownFlushMs,
+    },
+  };
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, (p) => listenWeb(listeners, { ...web, port: p, credentials: undefined }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, (p) => listenWeb(listeners, { ...web, port: p, credentials: tlsCredentials }, ws, log));
   const ircHost = config.ircHost ?? config.host;
   const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, (p) => listeners.listenTcp(ircHost, p, irc));
   const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, (p) =>
-    listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log),
+    listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, flushMs: DEFAULTS.shutdownFlushMs }, irc, log),
   );
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {
