@@ -132,6 +132,12 @@ export const DEFAULTS = {
   httpIdleTimeoutMs: 30_000,
   /** How often (ms) the header and request times are checked: either may be overrun by up to this much. */
   httpTimeoutCheckMs: 1_000,
+  /**
+   * Host names the web port answers to besides IP literals, localhost and --server-name
+   * (--web-hosts); '*' is any. A request for any other name is refused (421): a DNS-rebinding page
+   * is same-origin with the server as far as the browser knows, so only its Host gives it away.
+   */
+  webHosts: [] as readonly string[],
   /** Largest WebSocket message (bytes) a client may send, fragmented or not; a longer one closes the connection (1009). */
   wsMaxPayload: 16 * 1024,
   /** A WebSocket client silent this long (ms) is pinged; one that stays silent another interval is closed. */

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Listeners } from '../net/listeners.js';
 import { listenTls, loadTlsCredentials } from '../net/tls.js';
 import { clientsThatFit, descriptorWarning, openFileLimit } from '../net/descriptors.js';
+import { webHosts } from '../net/host-check.js';
 import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
 import { startStatsLog } from './stats.js';
@@ -233,6 +234,7 @@ export async function startChatServer(
   const web = {
     host: config.httpHost ?? config.host,
     webRoot: WEB_ROOT,
+    hosts: webHosts(config.serverName, config.webHosts),
     timeouts: {
       headersMs: DEFAULTS.httpHeadersTimeoutMs,
       requestMs: DEFAULTS.httpRequestTimeoutMs,

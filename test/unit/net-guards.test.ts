@@ -1,10 +1,32 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostAllowed, webHosts } from '../../src/net/host-check.js';
 import { clientsThatFit, descriptorWarning, openFileLimit } from '../../src/net/descriptors.js';
 import { AcceptErrors } from '../../src/net/accept-errors.js';
+import { loadConfig, ConfigError } from '../../src/server/config.js';
 
-// The pure parts of the accept-time guards: the descriptor budget and the rate-limited
-// accept-error line.
+// The pure parts of the accept-time guards: the Host check, the descriptor budget, the
+// rate-limited accept-error line, and the --web-hosts option.
+
+test('Host check: IP literals, localhost and names under it, the server name and listed names; nothing else', () => {
+  const hosts = webHosts('irc.example.net', ['chat.example.com']);
+  const yes = ['127.0.0.1', '127.0.0.1:8080', '10.1.2.3:80', '[::1]', '[::1]:8080', '[2001:db8::1]:443', 'localhost', 'LOCALHOST:8080', 'localhost.', 'app.localhost:8080', 'irc.example.net', 'chat.example.com:8080', 'Chat.Example.Com', 'chat.example.com.:8080'];
+  const no = [undefined, '', ' ', 'rebind.example:8080', 'sub.chat.example.com', 'example.com', 'chat.example.com.evil', 'localhost.evil.example', 'evil-localhost', '[::1', '[not-an-ip]:80', '::1', '127.0.0.1:port', 'chat.example.com:8080:1', 'a b'];
+  for (const h of yes) assert.equal(hostAllowed(h, hosts), true, `${h} should be accepted`);
+  for (const h of no) assert.equal(hostAllowed(h, hosts), false, `${String(h)} should be refused`);
+  const any = webHosts('irc.example.net', ['*']);
+  assert.equal(hostAllowed('rebind.example:8080', any), true);
+  assert.equal(hostAllowed(undefined, any), true);
+});
+
+test('--web-hosts: names are lower-cased without a trailing dot; ports, schemes and junk are refused with the option named', () => {
+  assert.deepEqual(loadConfig([], {}).config.webHosts, []);
+  assert.deepEqual(loadConfig(['--web-hosts', 'Chat.Example.com, b.example.'], {}).config.webHosts, ['chat.example.com', 'b.example']);
+  assert.deepEqual(loadConfig([], { CHAT_WEB_HOSTS: '*' }).config.webHosts, ['*']);
+  for (const bad of ['chat.example.com:8080', 'https://chat.example.com', '', 'a..b', '-a.example', 'a_b.example']) {
+    assert.throws(() => loadConfig(['--web-hosts', bad], {}), (err: unknown) => err instanceof ConfigError && /^--web-hosts: expects host names like chat\.example\.com/.test(err.message), bad);
+  }
+});
 
 test('open-file limit: the soft limit from /proc/self/limits; unlimited or unreadable is unknown', () => {
   const limits = (soft: string) => `Limit                     Soft Limit           Hard Limit           Units     \nMax processes             63432                63432                processes \nMax open files            ${soft}                 1048576              files     \n`;
