@@ -72,9 +72,34 @@ export const DEFAULTS = {
   authVerifyPerIp: 2,
   /** Invalid usernames tolerated at the text protocol's prompt before the connection is closed. */
   maxBadNames: 3,
-  /** Concurrent connections, total and per remote IP. */
+  /**
+   * Concurrent connections, total and per remote IP. A socket holds its slot from accept, on every
+   * listener and before any protocol runs (a TLS handshake, HTTP headers, a WebSocket upgrade),
+   * until it closes (src/net/listeners.ts).
+   */
   maxClients: 10_000,
   maxPerIp: 100,
+  /**
+   * Open files kept out of --max-clients when it is compared with the process's open-file limit
+   * (ulimit -n): the server's own (about 25 at start: Node itself, the listeners, the log, the
+   * SQLite files; a few more per Redis connection) and the sockets being refused (refusalsMax).
+   * When --max-clients plus this does not fit, the server says so at start and accepts fewer.
+   */
+  fdReserve: 100,
+  /**
+   * Refused sockets answered at once (each for at most shutdownFlushMs, plus the TLS handshake
+   * time on a TLS port). Past it a refused socket is closed without a word, so a flood of refused
+   * connections cannot use up the descriptors that fdReserve keeps.
+   */
+  refusalsMax: 32,
+  /**
+   * How often (ms) the server checks that it can still open a file. Out of descriptors, libuv
+   * accepts each new connection and closes it at once without telling Node, so this check is the
+   * only way such closes reach the log.
+   */
+  fdProbeIntervalMs: 1_000,
+  /** At most one log line per this many ms about failing accepts; the failures in between are counted in the next. */
+  acceptErrorLogIntervalMs: 10_000,
   /** Close sessions with no input for this many ms; 0 = never. */
   idleTimeoutMs: 0,
   /**
@@ -86,14 +111,33 @@ export const DEFAULTS = {
    */
   keepaliveMs: 30_000,
   /**
-   * A TLS client must finish its handshake within this many ms. Until then it is not a session and
-   * not counted by --max-clients, so this (with the TLS listener's connection cap) bounds sockets
-   * held open by peers that connect and never speak TLS.
+   * A TLS client must finish its handshake within this many ms. Its socket holds a --max-clients
+   * slot from accept, so this bounds how long a peer that connects and never speaks TLS holds one.
    */
   tlsHandshakeTimeoutMs: 10_000,
 
   /** Web client and WebSocket listener (HTTP); null = off. Binds --http-host (default: --host). */
   httpPort: 8080 as number | null,
+  /**
+   * HTTP on the web port. Every socket there holds a --max-clients slot from accept until it is
+   * upgraded (the WebSocket keeps the slot) or closed, so each wait before an upgrade is bounded:
+   * the request headers must arrive within httpHeadersTimeoutMs of the connection (or of the
+   * previous answer on a kept-alive socket), the whole request within httpRequestTimeoutMs.
+   */
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  /** A kept-alive HTTP socket with no request in progress is closed after this many ms. */
+  httpKeepAliveTimeoutMs: 5_000,
+  /** An HTTP socket on which nothing moved either way for this long (ms) is closed (a client that does not read its answer). */
+  httpIdleTimeoutMs: 30_000,
+  /** How often (ms) the header and request times are checked: either may be overrun by up to this much. */
+  httpTimeoutCheckMs: 1_000,
+  /**
+   * Host names the web port answers to besides IP literals, localhost and --server-name
+   * (--web-hosts); '*' is any. A request for any other name is refused (421): a DNS-rebinding page
+   * is same-origin with the server as far as the browser knows, so only its Host gives it away.
+   */
+  webHosts: [] as readonly string[],
   /** Largest WebSocket message (bytes) a client may send, fragmented or not; a longer one closes the connection (1009). */
   wsMaxPayload: 16 * 1024,
   /**

@@ -6,8 +6,9 @@ import type { Socket } from 'node:net';
 import { extname, join, relative, sep } from 'node:path';
 import type { Logger } from '../core/log.js';
 import type { UpgradeProtocol } from '../core/transport.js';
-import type { Listeners } from './listeners.js';
-import type { TlsFiles } from './tls.js';
+import { plainRefusal, type Listeners } from './listeners.js';
+import { tlsRefusal, type TlsFiles } from './tls.js';
+import { hostAllowed, type WebHosts } from './host-check.js';
 import { serveHealth } from './health.js';
 
 export interface WebListenOptions {
@@ -19,10 +20,35 @@ export interface WebListenOptions {
   webRoot: string | undefined;
   /** Why the server should get no new users now (empty: ready), for `/readyz` (health.ts). */
   readiness: () => readonly string[];
+  /** The Host names answered (src/net/host-check.ts); others get 421. */
+  hosts: WebHosts;
+  timeouts: WebTimeouts;
+}
+
+/**
+ * How long an HTTP socket may hold its connection slot before it is upgraded (ms): see the
+ * httpHeadersTimeoutMs group in src/core/limits.ts.
+ */
+export interface WebTimeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+  /** Nothing moved either way for this long. */
+  idleMs: number;
+  /** How often Node checks headersMs and requestMs. */
+  checkMs: number;
+  /** HTTPS: the TLS handshake. */
+  tlsHandshakeMs: number;
+  /** How long a refusal at accept may take to flush (after the handshake on HTTPS). */
+  flushMs: number;
 }
 
 /** A bare HTTP error for requests no protocol takes (a wrong upgrade path). */
 const NOT_FOUND = Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 14\r\nConnection: close\r\n\r\n404 Not Found\n');
+
+/** The answer to a request for a Host this server was not told it has (a DNS-rebinding page). */
+const MISDIRECTED_TEXT = '421 Misdirected Request: this server does not answer to that host name (see --web-hosts).\n';
+const MISDIRECTED = Buffer.from(`HTTP/1.1 421 Misdirected Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(MISDIRECTED_TEXT)}\r\nConnection: close\r\n\r\n${MISDIRECTED_TEXT}`);
 
 /**
  * Headers on every HTTP response. The CSP forbids inline script and style and any other origin, so
@@ -88,23 +114,38 @@ export function loadStaticFiles(root: string | undefined): Map<string, StaticFil
 }
 
 /**
- * The web listener: serves the page and upgrades `/ws` to the browser protocol. Upgraded sockets go
- * to the same Listeners as TCP and TLS ones (the same connection limits, refused with an HTTP 503
- * in the WebSocket protocol's words), and from then on the protocol's session owns the bytes.
- * Resolves with the bound port.
+ * The web listener: serves the page and upgrades `/ws` to the browser protocol. Its sockets take
+ * their slot in `listeners` at accept, like every other socket (refused with an HTTP 503 in the
+ * WebSocket protocol's words, encrypted on HTTPS), and keep it through the upgrade; from then on
+ * the protocol's session owns the bytes. Until then the socket's time is bounded (`timeouts`). A
+ * request, page or upgrade, for a Host not in `hosts` gets 421 and a log line. Resolves with the
+ * bound port.
  */
 export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws: UpgradeProtocol, log: Logger): Promise<number> {
   const files = loadStaticFiles(opts.webRoot);
   const secure = opts.credentials !== undefined;
+  const t = opts.timeouts;
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    if (!hostAllowed(req.headers.host, opts.hosts)) {
+      refuseHost(log, 'HTTP REFUSED', req);
+      res.writeHead(421, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(MISDIRECTED_TEXT), Connection: 'close' }).end(MISDIRECTED_TEXT);
+      return;
+    }
     if (!serveHealth(req, res, opts.readiness)) serveStatic(files, req, res);
   };
-  const server: Server = secure ? opts.credentials!.serve(createHttpsServer({ cert: opts.credentials!.cert, key: opts.credentials!.key }, onRequest)) : createHttpServer(onRequest);
-  // Slow or silent HTTP clients must not hold sockets: bounded header and request times.
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  const httpOptions = { headersTimeout: t.headersMs, requestTimeout: t.requestMs, keepAliveTimeout: t.keepAliveMs, connectionsCheckingInterval: t.checkMs };
+  const server: Server = secure
+    ? opts.credentials!.serve(createHttpsServer({ ...httpOptions, cert: opts.credentials!.cert, key: opts.credentials!.key, handshakeTimeout: t.tlsHandshakeMs }, onRequest))
+    : createHttpServer(httpOptions, onRequest);
+  // A socket on which nothing moves (a client that does not read its answer) is closed.
+  server.timeout = t.idleMs;
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', ignore);
+    if (!hostAllowed(req.headers.host, opts.hosts)) {
+      refuseHost(log, 'WS REFUSED', req);
+      socket.end(MISDIRECTED);
+      return;
+    }
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/ws') {
       socket.end(NOT_FOUND);
@@ -117,6 +158,8 @@ export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws
       return;
     }
     socket.removeListener('error', ignore);
+    // The HTTP idle timeout no longer applies: the session has its own keepalive.
+    socket.setTimeout(0);
     listeners.accept(socket, secure, answer.protocol ?? ws, { prelude: answer.response, head });
   });
   if (secure) {
@@ -125,7 +168,17 @@ export async function listenWeb(listeners: Listeners, opts: WebListenOptions, ws
       socket.destroy();
     });
   }
-  return listeners.start(server, opts.host, opts.port);
+  const refusal = secure
+    ? tlsRefusal({ credentials: opts.credentials!, handshakeTimeoutMs: t.tlsHandshakeMs, flushMs: t.flushMs }, ws)
+    : plainRefusal(ws, t.flushMs);
+  return listeners.start(server, opts.host, opts.port, refusal);
+}
+
+/** Logs a request refused for its Host (at most 100 characters of it). */
+function refuseHost(log: Logger, tag: string, req: IncomingMessage): void {
+  const host = (req.headers.host ?? '(none)').slice(0, 100);
+  const ip = req.socket.remoteAddress;
+  log.event(tag, `('${ip ?? 'unknown'}', ${req.socket.remotePort ?? 0}): Host ${host} is not a name of this server`, { ip, host, reason: 'host' });
 }
 
 function serveStatic(files: Map<string, StaticFile>, req: IncomingMessage, res: ServerResponse): void {

@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { createSecureContext, createServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import type { Protocol } from '../core/transport.js';
+import type { Protocol, RefusalCode } from '../core/transport.js';
 import type { Logger } from '../core/log.js';
-import type { Listeners } from './listeners.js';
+import type { Listeners, Refusal } from './listeners.js';
 
 /** A start-up problem with the TLS files; the message is one sentence naming the file and the flag. */
 export class TlsSetupError extends Error {
@@ -96,18 +97,16 @@ export interface TlsListenOptions {
   credentials: TlsFiles;
   /** A peer that has not finished the handshake by then is dropped. */
   handshakeTimeoutMs: number;
-  /**
-   * Most sockets the TLS listener holds, handshaking or not. Past it the kernel's connection is closed
-   * at once: with no TLS session yet there is nothing to send a refusal line over.
-   */
-  maxConnections: number;
+  /** After its handshake, how long a refused socket may take to receive its refusal. */
+  flushMs: number;
 }
 
 /**
- * Starts the TLS listener. Each socket that completes its handshake goes to the same Listeners (and
- * so the same limits, hub and rooms) as plain TCP, marked secure. Handshake failures (garbage, wrong
- * protocol, timeouts, resets) are logged as one `[TLS ERROR]` line and never reach a session.
- * Resolves with the bound port.
+ * Starts the TLS listener. Its sockets take their slot in `listeners` at accept, before the
+ * handshake, like every other socket; each that completes its handshake goes to the same
+ * Listeners (and so the same hub and rooms) as plain TCP, marked secure. Handshake failures
+ * (garbage, wrong protocol, timeouts, resets) are logged as one `[TLS ERROR]` line and never reach
+ * a session. Resolves with the bound port.
  */
 export async function listenTls(listeners: Listeners, opts: TlsListenOptions, protocol: Protocol, log: Logger): Promise<number> {
   const server = createServer(
@@ -116,12 +115,11 @@ export async function listenTls(listeners: Listeners, opts: TlsListenOptions, pr
       key: opts.credentials.key,
       handshakeTimeout: opts.handshakeTimeoutMs,
       // tls.Server is a net.Server: this reaches the underlying TCP socket, as for plain TCP.
-      // Keepalive is armed by Listeners.start, for both listeners.
+      // Keepalive is armed by Listeners at accept, for every listener.
       noDelay: true,
     },
     (socket) => listeners.accept(socket, true, protocol),
   );
-  server.maxConnections = opts.maxConnections;
   opts.credentials.serve(server);
   server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
     const code = 'code' in err && typeof err.code === 'string' ? err.code : err.message;
@@ -133,5 +131,42 @@ export async function listenTls(listeners: Listeners, opts: TlsListenOptions, pr
     // Node does not destroy the socket on every handshake error (not on a handshake timeout).
     socket.destroy();
   });
-  return listeners.start(server, opts.host, opts.port);
+  return listeners.start(server, opts.host, opts.port, tlsRefusal(opts, protocol));
 }
+
+/**
+ * How a TLS port refuses a socket at accept: there is no TLS session yet to say anything over, so
+ * the refused socket is handed to a TLS server of its own that only refuses (one per reason, never
+ * listening), and gets the protocol's words encrypted after its handshake. Like every refusal it is
+ * bounded in number (refusalsMax) and in time: the handshake timeout plus `flushMs`.
+ */
+export function tlsRefusal(opts: Pick<TlsListenOptions, 'credentials' | 'handshakeTimeoutMs' | 'flushMs'>, protocol: Pick<Protocol, 'refusal'>): Refusal {
+  const refusers = new Map<RefusalCode, TlsServer>();
+  const refuser = (code: RefusalCode): TlsServer => {
+    let server = refusers.get(code);
+    if (server === undefined) {
+      server = opts.credentials.serve(createServer({ cert: opts.credentials.cert, key: opts.credentials.key, handshakeTimeout: opts.handshakeTimeoutMs }, (socket) => {
+        socket.on('error', ignore);
+        // Read and drop what the peer sends, so that its close is seen at once.
+        socket.resume();
+        socket.end(protocol.refusal(code));
+      }));
+      server.on('tlsClientError', destroyQuietly);
+      refusers.set(code, server);
+    }
+    return server;
+  };
+  return {
+    lingerMs: opts.handshakeTimeoutMs + opts.flushMs,
+    say(socket: Socket, code: RefusalCode): void {
+      // The documented way to hand a tls.Server a connection it did not accept itself.
+      refuser(code).emit('connection', socket);
+    },
+  };
+}
+
+function destroyQuietly(_err: Error, socket: TLSSocket): void {
+  socket.destroy();
+}
+
+function ignore(): void {}

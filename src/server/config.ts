@@ -57,6 +57,8 @@ export interface ServerConfig {
   httpsPort: number | null;
   /** Origins besides the server's own whose pages may open the WebSocket. */
   httpOrigins: string[];
+  /** Host names the web port answers to besides IP literals, localhost and serverName; '*' = any. */
+  webHosts: string[];
   /** The IRC listener; null = off. */
   ircPort: number | null;
   ircHost: string | undefined;
@@ -88,6 +90,8 @@ type Kind =
   | { type: 'port-off' }
   /** Comma-separated web origins (scheme://host[:port]). */
   | { type: 'origins' }
+  /** Comma-separated host names, or `*`. */
+  | { type: 'hosts' }
   /** Comma-separated redis:// or rediss:// URLs. */
   | { type: 'redis-urls' };
 
@@ -149,6 +153,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'httpHost', flag: 'http-host', arg: 'ADDR', help: 'address for the web listener', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'httpsPort', flag: 'https-port', arg: 'N|off', help: 'serve the web client over HTTPS/WSS on this port (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
   { key: 'httpOrigins', flag: 'http-origins', arg: 'LIST', help: 'other web origins allowed to open the WebSocket, e.g. https://chat.example.com', kind: { type: 'origins' }, shown: 'none: same origin only' },
+  { key: 'webHosts', flag: 'web-hosts', arg: 'LIST', help: 'host names the web port answers to besides IP addresses, localhost and --server-name (others get 421, against DNS rebinding), e.g. chat.example.com; * = any (behind a proxy that checks Host)', kind: { type: 'hosts' }, shown: 'none' },
   { key: 'ircPort', flag: 'irc-port', arg: 'N|off', help: 'serve IRC clients (irssi, WeeChat, HexChat) on this port (0 = any free port)', kind: { type: 'port-off' }, shown: String(DEFAULTS.ircPort) },
   { key: 'ircHost', flag: 'irc-host', arg: 'ADDR', help: 'address for the IRC listeners', kind: { type: 'string' }, shown: 'same as --host' },
   { key: 'ircTlsPort', flag: 'irc-tls-port', arg: 'N|off', help: 'serve IRC over TLS on this port, e.g. 6697 (needs --tls-cert and --tls-key)', kind: { type: 'port-off' }, shown: 'off' },
@@ -161,6 +166,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'logFormat', flag: 'log-format', arg: 'FORMAT', help: 'text (the seed\'s [TAG] lines) or json (one object per line)', kind: { type: 'enum', values: ['text', 'json'] }, shown: 'text' },
   { key: 'logMessages', flag: 'log-messages', arg: 'on|off', help: 'log every chat message as [MESSAGE] (off for benchmarks)', kind: { type: 'onoff' }, shown: 'on' },
 ];
+
+/** A DNS name as a Host header carries it (lower case, no port): labels of letters, digits and inner hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 /** An IRC server name: it is the source of every server line, so no spaces, colons or controls. */
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,62}$/;
@@ -230,6 +238,7 @@ export function defaultConfig(): ServerConfig {
     httpHost: undefined,
     httpsPort: null,
     httpOrigins: [],
+    webHosts: [...DEFAULTS.webHosts],
     ircPort: DEFAULTS.ircPort,
     ircHost: undefined,
     ircTlsPort: null,
@@ -284,6 +293,14 @@ function parseValue(spec: OptionSpec, raw: unknown, where: string): unknown {
         const o = typeof item === 'string' ? item.trim().replace(/\/$/, '') : '';
         if (!/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$|^https?:\/\/\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(o)) throw bad(`expects origins like https://chat.example.com, got ${JSON.stringify(item)}`);
         return o.toLowerCase();
+      });
+    }
+    case 'hosts': {
+      const items = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [raw];
+      return items.map((item) => {
+        const name = typeof item === 'string' ? item.trim().toLowerCase().replace(/\.$/, '') : '';
+        if (name !== '*' && !HOST_NAME.test(name)) throw bad(`expects host names like chat.example.com (no port), comma-separated, or *, got ${JSON.stringify(item)}`);
+        return name;
       });
     }
     case 'redis-urls': {

@@ -24,6 +24,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Listeners } from '../net/listeners.js';
 import { listenTls, TlsFiles } from '../net/tls.js';
+import { clientsThatFit, descriptorWarning, openFileLimit } from '../net/descriptors.js';
+import { webHosts } from '../net/host-check.js';
 import { AuthThrottle } from '../core/throttle.js';
 import type { ServerConfig } from './config.js';
 import { startStatsLog } from './stats.js';
@@ -159,8 +161,21 @@ export async function startChatServer(
     await cluster.start(ctx);
     log.event('CLUSTER', `node ${cluster.id} joined the cluster on ${cluster.backend.kind}`, { node: cluster.id });
   }
+  // Every connection costs a descriptor: a --max-clients the open-file limit cannot hold would end
+  // in connections closed unanswered, so it is capped (and said) here instead.
+  const fileLimit = openFileLimit();
+  const warning = descriptorWarning(config.maxClients, fileLimit, DEFAULTS.fdReserve);
+  if (warning !== undefined) log.error('LIMITS', warning, { maxClients: config.maxClients, fileLimit, reserve: DEFAULTS.fdReserve });
   const listeners = new Listeners(
-    { maxClients: config.maxClients, maxPerIp: config.maxPerIp, keepaliveMs: DEFAULTS.keepaliveMs, shutdownFlushMs: DEFAULTS.shutdownFlushMs },
+    {
+      maxClients: clientsThatFit(config.maxClients, fileLimit, DEFAULTS.fdReserve),
+      maxPerIp: config.maxPerIp,
+      keepaliveMs: DEFAULTS.keepaliveMs,
+      shutdownFlushMs: DEFAULTS.shutdownFlushMs,
+      refusalsMax: DEFAULTS.refusalsMax,
+      fdProbeIntervalMs: DEFAULTS.fdProbeIntervalMs,
+      acceptErrorLogIntervalMs: DEFAULTS.acceptErrorLogIntervalMs,
+    },
     counters,
     log,
   );
@@ -179,7 +194,7 @@ export async function startChatServer(
       port: config.tlsPort!,
       credentials: tlsCredentials,
       handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs,
-      maxConnections: config.maxClients,
+      flushMs: DEFAULTS.shutdownFlushMs,
     };
     try {
       tlsPort = await listenTls(listeners, tlsOptions, text, log);
@@ -227,18 +242,31 @@ export async function startChatServer(
       throw listenError(err, flag, port, hostFlag, host);
     }
   };
-  const webHost = config.httpHost ?? config.host;
-  const webHostFlag = [config.httpHost === undefined ? 'host' : 'http-host', webHost] as const;
+  const web = {
+    host: config.httpHost ?? config.host,
+    webRoot: WEB_ROOT,
+    hosts: webHosts(config.serverName, config.webHosts),
+    timeouts: {
+      headersMs: DEFAULTS.httpHeadersTimeoutMs,
+      requestMs: DEFAULTS.httpRequestTimeoutMs,
+      keepAliveMs: DEFAULTS.httpKeepAliveTimeoutMs,
+      idleMs: DEFAULTS.httpIdleTimeoutMs,
+      checkMs: DEFAULTS.httpTimeoutCheckMs,
+      tlsHandshakeMs: DEFAULTS.tlsHandshakeTimeoutMs,
+      flushMs: DEFAULTS.shutdownFlushMs,
+    },
+  };
+  const webHostFlag = [config.httpHost === undefined ? 'host' : 'http-host', web.host] as const;
   // /readyz says 'starting' until every listener is up (set just before this function returns).
   let started = false;
   const readiness = (): string[] => notReady(ctx, started);
-  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: undefined, webRoot: WEB_ROOT, readiness }, ws, log));
-  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, webHostFlag, (p) => listenWeb(listeners, { host: webHost, port: p, credentials: tlsCredentials, webRoot: WEB_ROOT, readiness }, ws, log));
+  const httpPort = await optional('httpPort', 'http-port', 'the web client', config.httpPort, webHostFlag, (p) => listenWeb(listeners, { ...web, port: p, credentials: undefined, readiness }, ws, log));
+  const httpsPort = await optional('httpsPort', 'https-port', 'the web client', config.httpsPort, webHostFlag, (p) => listenWeb(listeners, { ...web, port: p, credentials: tlsCredentials, readiness }, ws, log));
   const ircHost = config.ircHost ?? config.host;
   const ircHostFlag = [config.ircHost === undefined ? 'host' : 'irc-host', ircHost] as const;
   const ircPort = await optional('ircPort', 'irc-port', 'the IRC listener', config.ircPort, ircHostFlag, (p) => listeners.listenTcp(ircHost, p, irc));
   const ircTlsPort = await optional('ircTlsPort', 'irc-tls-port', 'the IRC TLS listener', config.ircTlsPort, ircHostFlag, (p) =>
-    listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, maxConnections: config.maxClients }, irc, log),
+    listenTls(listeners, { host: ircHost, port: p, credentials: tlsCredentials!, handshakeTimeoutMs: DEFAULTS.tlsHandshakeTimeoutMs, flushMs: DEFAULTS.shutdownFlushMs }, irc, log),
   );
   let metrics: MetricsServer | undefined;
   if (config.metricsPort > 0) {

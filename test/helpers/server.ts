@@ -24,16 +24,24 @@ export interface ServerProc {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+export interface StartOptions {
+  /** Runs the server under `ulimit -n N` (through sh -c): its open-file limit, soft and hard. */
+  fileLimit?: number;
+}
+
 /**
  * Starts the real server as a child process on 127.0.0.1 with port 0 (any free port) and resolves
  * once it prints `Chat server running on HOST:PORT`. Extra CLI args are passed through.
  */
-export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}, main: string = SERVER_MAIN): Promise<ServerProc> {
+export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}, main: string = SERVER_MAIN): Promise<ServerProc> {
   // The web listener only where a test asks for it (--http-port 0), never on the fixed default port.
   const web = args.includes('--http-port') ? [] : ['--http-port', 'off'];
   // Likewise the IRC listener (default 6667): only where a test asks for it (--irc-port 0).
   if (!args.includes('--irc-port')) web.push('--irc-port', 'off');
-  const proc = spawn(process.execPath, [main, '--host', '127.0.0.1', '--port', '0', ...web, ...args], {
+  const argv = [main, '--host', '127.0.0.1', '--port', '0', ...web, ...args];
+  // exec keeps one process, so stop() signals the server itself.
+  const [cmd, cmdArgs]: [string, string[]] = opts.fileLimit === undefined ? [process.execPath, argv] : ['sh', ['-c', 'ulimit -n "$0" && exec "$@"', String(opts.fileLimit), process.execPath, ...argv]];
+  const proc = spawn(cmd, cmdArgs, {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

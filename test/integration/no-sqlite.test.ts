@@ -32,7 +32,7 @@ const main = join(tree, 'dist', 'src', 'server', 'main.js');
 after(() => rmSync(tree, { recursive: true, force: true }));
 
 test('without better-sqlite3 the server starts with history in memory and says once why --data-dir is unavailable', async () => {
-  const server = await startServer([], {}, main);
+  const server = await startServer([], {}, {}, main);
   try {
     const line = await server.waitForLog(/^History: /);
     assert.equal(

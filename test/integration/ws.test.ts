@@ -216,7 +216,7 @@ test('the page is served with its security headers; other methods and paths are 
     // A raw upgrade to another path, and raw garbage on the web port: refused, the server carries on.
     const raw = connect(web, '127.0.0.1');
     await once(raw, 'connect');
-    raw.end('GET /nope HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+    raw.end('GET /nope HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
     let answer = '';
     raw.on('data', (d: Buffer) => (answer += d.toString()));
     await once(raw, 'close');
