@@ -28,12 +28,24 @@ export interface ServerProc {
  * Starts the real server as a child process on 127.0.0.1 with port 0 (any free port) and resolves
  * once it prints `Chat server running on HOST:PORT`. Extra CLI args are passed through.
  */
-export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ServerProc> {
+export interface StartOptions {
+  /**
+   * Runs the server under `ulimit -f` of this many KiB: a file it writes cannot grow past that
+   * (EFBIG; Node ignores SIGXFSZ), a full disk that even root cannot write past.
+   */
+  readonly fileSizeLimitKiB?: number;
+}
+
+export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = {}, opts: StartOptions = {}): Promise<ServerProc> {
   // The web listener only where a test asks for it (--http-port 0), never on the fixed default port.
   const web = args.includes('--http-port') ? [] : ['--http-port', 'off'];
   // Likewise the IRC listener (default 6667): only where a test asks for it (--irc-port 0).
   if (!args.includes('--irc-port')) web.push('--irc-port', 'off');
-  const proc = spawn(process.execPath, [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...web, ...args], {
+  const argv = [SERVER_MAIN, '--host', '127.0.0.1', '--port', '0', ...web, ...args];
+  // sh's ulimit -f counts 512-byte blocks; exec keeps the pid, so signals reach node itself.
+  const limit = opts.fileSizeLimitKiB;
+  const [command, commandArgs] = limit === undefined ? [process.execPath, argv] : ['sh', ['-c', `ulimit -f ${limit * 2} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const proc = spawn(command, commandArgs, {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
