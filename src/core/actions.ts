@@ -14,8 +14,9 @@ import { remember, replay } from './history.js';
  * logging, the hub call) lives here once.
  *
  * Contract:
- * - User text is sanitised here (stripControls, then trimmed), for every protocol, before it
- *   reaches the hub, a log line or a stored event.
+ * - User text is sanitised here (cleanText: terminal controls, bidi overrides and invisible
+ *   characters stripped, then trimmed, then cut without splitting a character), for every
+ *   protocol, before it reaches the hub, a log line or a stored event.
  * - Synchronous, never throws for bad input: every outcome is a value the protocol renders.
  * - Results name what happened, not how to say it (no user-facing text in this file except what
  *   the member itself sends: the kick farewell).
@@ -97,7 +98,7 @@ export function part(m: ChatMember, rawRoom: string): RoomResult<'parted' | 'not
 
 /** Sets a room's topic ('' clears it); cut to DEFAULTS.topicMaxLength characters. */
 export function setTopic(m: ChatMember, room: string, raw: string): 'set' | 'not-in-room' {
-  const text = cleanText(raw).slice(0, DEFAULTS.topicMaxLength);
+  const text = cleanText(raw, DEFAULTS.topicMaxLength);
   const event = m.ctx.hub.setTopic(m, room, text);
   if (event === undefined) return 'not-in-room';
   remember(m, event);
@@ -110,7 +111,7 @@ export function setTopic(m: ChatMember, room: string, raw: string): 'set' | 'not
  * characters, and tells their neighbours once each (IRC's away-notify; the text protocol shows nothing).
  */
 export function setAway(m: ChatMember, raw: string): 'away' | 'back' {
-  const text = cleanText(raw).slice(0, DEFAULTS.topicMaxLength);
+  const text = cleanText(raw, DEFAULTS.topicMaxLength);
   const was = m.away;
   m.away = text === '' ? undefined : text;
   if (m.away !== was) m.ctx.hub.away(m, text);
@@ -157,7 +158,7 @@ export function slow(m: ChatMember, ms: number | 'off'): number | undefined {
  * for them (IRC's QUIT); `farewell`: the closing line the user gets.
  */
 export function quit(m: ChatMember, code: CloseCode = 'CLIENT_EXIT', reason = '', farewell?: string): void {
-  const words = cleanText(reason).slice(0, DEFAULTS.quitReasonMaxLength);
+  const words = cleanText(reason, DEFAULTS.quitReasonMaxLength);
   m.quit(code, farewell, words === '' ? undefined : words);
 }
 

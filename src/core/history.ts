@@ -1,3 +1,4 @@
+import type { ChatContext } from './context.js';
 import type { ChatEvent } from './events.js';
 import type { ChatMember } from './member.js';
 import { cleanText } from './sanitize.js';
@@ -14,6 +15,8 @@ import type { HistoryEntry } from './store.js';
  *   one reply, the newest lines kept, so a long /history cannot be refused whole or fill memory.
  * - Offline messages are acknowledged to the sender only after the store committed them; they are
  *   delivered once, after the welcome, and deleted.
+ * - A room line the store could not write was still delivered; its sender is told so once per
+ *   failure streak (`watchSaves`), when the batch failed, never by making the hub wait.
  */
 
 /** Stores a room event worth remembering (messages, actions, topics). */
@@ -104,6 +107,41 @@ export function offlineText(result: OfflineResult, to: string): string {
     case 'no-account':
       return `User ${to} not online.`;
   }
+}
+
+/** What the sender of a room line the store could not write is told; `cause` from the store. */
+export function unsavedText(cause: string): string {
+  return `Your messages are being delivered but not saved to history: the store cannot write (${cause}).`;
+}
+
+export const SAVED_AGAIN_TEXT = 'Your messages are being saved to history again.';
+
+/**
+ * Tells the senders of room lines the store could not write (disk full, read-only, Redis out of
+ * memory): a notice in their own protocol, once per failure streak each, found by name when the
+ * batch failed (a member who left since is skipped), and once more when a batch is written again.
+ * The lines themselves were delivered live: only history lacks them. Called once, by the server.
+ *
+ * Bounded: the members told this streak, pruned of those who left at every failed batch.
+ */
+export function watchSaves(ctx: ChatContext): void {
+  const told = new Set<ChatMember>();
+  ctx.store.watchSaves({
+    unsaved(entries, cause) {
+      for (const m of told) if (!m.active) told.delete(m);
+      const senders = new Set(entries.map((e) => e.from));
+      for (const name of senders) {
+        const m = ctx.hub.get(name);
+        // A notice that does not fit now (a slow reader) is tried again at the next failed batch.
+        if (m !== undefined && !told.has(m) && m.notice(unsavedText(cause))) told.add(m);
+      }
+    },
+    saved() {
+      if (told.size === 0) return;
+      for (const m of told) if (m.active) m.notice(SAVED_AGAIN_TEXT);
+      told.clear();
+    },
+  });
 }
 
 /**

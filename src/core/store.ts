@@ -8,6 +8,11 @@
  * - `append` MUST NOT block or throw: the hub's callers are on the hot path. An implementation may
  *   queue the write and batch it (one transaction per event-loop turn); a failed write is counted
  *   in `stats.errors` and reported through `onError`, never thrown into the chat.
+ * - Every batch of appends that reaches the disk (or Redis) is reported to the SaveListener set by
+ *   `watchSaves`: `unsaved` with the entries a failed write lost (their lines were delivered live;
+ *   history.ts tells their senders), `saved` after a batch was written. Called after the write,
+ *   from the store's own flush (end of turn, a read, or Redis's answer), never from `append`; a
+ *   listener MUST NOT throw. A store that cannot fail (memory) never calls it.
  * - `history` sees everything appended before it was called (pending writes included), oldest
  *   first, at most `limits.history` per room. With `before` (ms), only entries whose `at` is
  *   earlier than it: the last `n` of those (a cursor to page back through a room).
@@ -56,6 +61,19 @@ export interface StoreStats {
   transactions: number;
   /** Writes that failed (disk full, I/O error); the chat carried on without them. */
   errors: number;
+  /** Of those, room lines (appends): delivered live but missing from history. */
+  unsaved: number;
+}
+
+/** Told how each written batch of appended history went; see the contract. */
+export interface SaveListener {
+  /**
+   * `entries` could not be written (each was already delivered). `cause`: a few words users may
+   * read, such as "disk full", "read-only", "out of memory".
+   */
+  unsaved(entries: readonly HistoryEntry[], cause: string): void;
+  /** A batch was written: saving works (again). */
+  saved(): void;
 }
 
 /** Which entries of a room `historyRange` returns. */
@@ -80,6 +98,8 @@ export interface ChatStore {
   /** Whether the store can be used now: false once closed and, for Redis, while disconnected (/readyz). */
   readonly open: boolean;
   append(entry: HistoryEntry): void;
+  /** Sets who is told how each batch of appends went (one listener: the server's, history.ts watchSaves). */
+  watchSaves(listener: SaveListener): void;
   /** The last `n` entries of `room` (those with `at < before` when given), oldest first. */
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]>;
   /** The entries of `room` within `range`, oldest first. */

@@ -71,6 +71,7 @@ export function buildRegistry(ctx: ChatContext, config: Pick<ServerConfig, 'over
   mirrorCounter(registry, 'chat_drops_total', 'Messages dropped by the overflow policy', () => counters.drops, { policy: config.overflow });
   mirrorCounter(registry, 'chat_store_writes_total', 'History and offline entries written to the store', () => ctx.store.stats.writes, { store: ctx.store.kind });
   mirrorCounter(registry, 'chat_store_errors_total', 'Store writes that failed (disk full, I/O error); the chat carried on without them', () => ctx.store.stats.errors, { store: ctx.store.kind });
+  mirrorCounter(registry, 'chat_history_unsaved_total', 'Room lines delivered live but not saved to history: the store could not write them (their senders were told)', () => ctx.store.stats.unsaved, { store: ctx.store.kind });
   mirrorCounter(registry, 'chat_store_transactions_total', 'Store transactions committed (one per event-loop turn with writes)', () => ctx.store.stats.transactions, { store: ctx.store.kind });
   mirrorCounter(registry, 'chat_flood_delayed_total', 'Inbound lines held back by flood control', () => counters.floodDelayed);
   mirrorCounter(registry, 'chat_flood_rejected_total', 'Inbound lines refused by flood control', () => counters.floodRejected);

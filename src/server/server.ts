@@ -11,6 +11,7 @@ import type { ClusterBackend } from '../cluster/backend.js';
 import { hostname } from 'node:os';
 import { VerifyQueue } from '../core/verify-queue.js';
 import { StoreError, type ChatStore } from '../core/store.js';
+import { watchSaves } from '../core/history.js';
 import { MemoryStore } from '../store/memory.js';
 import { openSqliteStore } from './sqlite-loader.js';
 import { listenError } from './listen-errors.js';
@@ -156,6 +157,8 @@ export async function startChatServer(
     }),
     shuttingDown: false,
   };
+  // The senders of room lines the store could not write are told so (history.ts).
+  watchSaves(ctx);
   if (cluster !== undefined) {
     ctx.cluster = cluster;
     await cluster.start(ctx);

@@ -23,7 +23,7 @@ function sizeOf(e: HistoryEntry): number {
 export class MemoryStore implements ChatStore {
   readonly kind = 'memory';
   readonly durable = false;
-  readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0 };
+  readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0, unsaved: 0 };
   /** In order of last write: the first is the least recently written room. */
   private readonly rooms = new Map<string, RoomLines>();
   private readonly boxes = new Map<string, OfflineEntry[]>();
@@ -58,6 +58,9 @@ export class MemoryStore implements ChatStore {
       room.head = 0;
     }
   }
+
+  /** An append in memory cannot fail: there is never anything to tell. */
+  watchSaves(): void {}
 
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]> {
     return this.historyRange(room, before === undefined ? { limit: n } : { before, limit: n });

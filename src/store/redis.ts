@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { Result } from 'ioredis';
-import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
+import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, SaveListener, StoreLimits, StoreStats } from '../core/store.js';
 import { StoreError } from '../core/store.js';
 import { nameKey } from '../core/names.js';
 import { beforeFlush } from '../core/outbox.js';
@@ -11,7 +11,9 @@ import { TurnBatch } from './turn-batch.js';
  * (`MAXLEN ~`), then six arguments an entry: the id's ms part (the entry's whole ms), kind, from,
  * text, the `at` field, room. An entry's id is `max(at, last id's ms)-*`: time-based, and never
  * below the stream's last id (an entry from a node whose clock is a little behind, or stamped
- * before a later one reached Redis, would otherwise make XADD fail).
+ * before a later one reached Redis, would otherwise make XADD fail). Returns how many were added;
+ * when an XADD fails for another reason (out of memory, a key of another type), `{added, error}`:
+ * the entries before it are in the stream, it and those after it are not.
  */
 const APPEND_LUA = `
 local function lastMs()
@@ -30,8 +32,8 @@ for i = 2, #ARGV, 6 do
   if last ~= nil and tonumber(ms) < tonumber(last) then ms = last end
   local id = add(ms, i)
   -- Below the stream's last id (another node's clock is behind): XINFO only then, not per append.
-  if type(id) == 'table' then id = add(lastMs(), i) end
-  if type(id) == 'table' then return id end
+  if type(id) == 'table' and string.find(id.err, 'equal or smaller', 1, true) then id = add(lastMs(), i) end
+  if type(id) == 'table' then return {(i - 2) / 6, id.err} end
   last = string.match(id, '^(%d+)')
 end
 return (#ARGV - 1) / 6
@@ -80,7 +82,7 @@ return n
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    chatAppend(key: string, ...args: string[]): Result<number, Context>;
+    chatAppend(key: string, ...args: string[]): Result<number | [number, string], Context>;
     chatStoreOffline(key: string, limit: string, entry: string): Result<number, Context>;
     chatTakeOffline(key: string): Result<string[], Context>;
     chatPurgeHistory(key: string, minId: string): Result<number, Context>;
@@ -127,8 +129,11 @@ const NUMBER = /^-?\d+(?:\.\d+)?$/;
  *   node's clock behind) is purged when that later time passes retention.
  * - `append` only queues: the entries appended during one event-loop turn are sent at the end of it
  *   (before the turn's outbox flush), one script call per room, all pipelined on the connection
- *   without waiting: one `stats.transactions` per flush. A failure (Redis down, a timeout) counts
- *   the entries in `stats.errors` and is reported through `onError`, once per run of failures.
+ *   without waiting: one `stats.transactions` per flush. A failure (Redis down, a timeout, out of
+ *   memory) counts the entries in `stats.errors` and is reported through `onError`, once per run
+ *   of failures; the SaveListener hears of each flush once Redis answered it: `unsaved` with
+ *   exactly the entries that are not in their stream (a room's script stops at its first failed
+ *   XADD), or `saved`.
  * - Reads send the pending writes first; commands on one key travel one connection in order, so a
  *   read sees every earlier append of this store.
  * - Commands fail fast while Redis is unreachable (no offline queue, one retry, a command timeout)
@@ -140,13 +145,14 @@ const NUMBER = /^-?\d+(?:\.\d+)?$/;
 export class RedisStore implements ChatStore {
   readonly kind = 'redis';
   readonly durable = true;
-  readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0 };
+  readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0, unsaved: 0 };
   private readonly queue = new TurnBatch<HistoryEntry>((batch) => this.writeBatch(batch));
   private closed = false;
   /** Whether the current run of failures (writes or the connection) was reported already. */
   private failing = false;
   private readonly inflight = new Set<Promise<void>>();
   private readonly unhook: () => void;
+  private saves: SaveListener | undefined;
 
   private constructor(
     private readonly client: Client,
@@ -204,6 +210,10 @@ export class RedisStore implements ChatStore {
     this.queue.push(entry);
   }
 
+  watchSaves(listener: SaveListener): void {
+    this.saves = listener;
+  }
+
   /** Sends the queued history, one script call per room. Never throws: a failure is counted and reported. */
   flush(): void {
     this.queue.flush();
@@ -211,33 +221,37 @@ export class RedisStore implements ChatStore {
 
   private writeBatch(batch: HistoryEntry[]): void {
     if (this.closed) return;
-    const rooms = new Map<string, string[]>();
+    const rooms = new Map<string, { args: string[]; entries: HistoryEntry[] }>();
     for (const e of batch) {
       const key = STORE_KEYS.history(e.room);
-      let args = rooms.get(key);
-      if (args === undefined) rooms.set(key, (args = [String(this.limits.history)]));
-      args.push(String(Math.max(0, Math.floor(e.at))), e.kind, e.from, e.text, String(e.at), e.room);
+      let room = rooms.get(key);
+      if (room === undefined) rooms.set(key, (room = { args: [String(this.limits.history)], entries: [] }));
+      room.args.push(String(Math.max(0, Math.floor(e.at))), e.kind, e.from, e.text, String(e.at), e.room);
+      room.entries.push(e);
     }
-    const writes = [...rooms].map(([key, args]) => {
-      const count = (args.length - 1) / 6;
-      return this.send(() => this.client.chatAppend(key, ...args)).then(
-        () => ({ written: count, failed: 0, cause: '' }),
-        (err: unknown) => ({ written: 0, failed: count, cause: describe(err) }),
-      );
-    });
+    const writes = [...rooms].map(([key, { args, entries }]) =>
+      this.send(() => this.client.chatAppend(key, ...args)).then(
+        (answer) => (typeof answer === 'number' ? { written: entries.length, lost: [], cause: '' } : { written: answer[0], lost: entries.slice(answer[0]), cause: answer[1] }),
+        (err: unknown) => ({ written: 0, lost: entries, cause: describe(err) }),
+      ),
+    );
     this.track(
       Promise.all(writes).then((results) => {
         const written = results.reduce((n, r) => n + r.written, 0);
-        const failed = results.reduce((n, r) => n + r.failed, 0);
+        const lost = results.flatMap((r) => r.lost);
         if (written > 0) {
           this.stats.writes += written;
           this.stats.transactions++;
         }
-        if (failed > 0) {
-          this.stats.errors += failed;
-          this.report(`could not write ${failed} history entries: ${results.find((r) => r.failed > 0)!.cause}`);
+        if (lost.length > 0) {
+          const why = results.find((r) => r.lost.length > 0)!.cause;
+          this.stats.errors += lost.length;
+          this.stats.unsaved += lost.length;
+          this.report(`could not write ${lost.length} history entries: ${why}`);
+          this.saves?.unsaved(lost, cause(why));
         } else {
           this.failing = false;
+          this.saves?.saved();
         }
       }),
     );
@@ -411,4 +425,12 @@ function hidePassword(url: string): string {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** Why a write failed (from its message), in a few words for the users whose lines were not saved. */
+function cause(message: string): string {
+  if (/^OOM |maxmemory/.test(message)) return 'out of memory';
+  if (/^READONLY /.test(message)) return 'read-only';
+  if (/Connection is closed|isn't writeable|timed out|ECONN|EPIPE|ETIMEDOUT|EHOSTUNREACH|retries|CLUSTERDOWN/i.test(message)) return 'unreachable';
+  return 'write error';
 }

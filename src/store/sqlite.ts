@@ -1,7 +1,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, StoreLimits, StoreStats } from '../core/store.js';
+import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, SaveListener, StoreLimits, StoreStats } from '../core/store.js';
 import { StoreError } from '../core/store.js';
 import { beforeFlush } from '../core/outbox.js';
 import { TurnBatch } from './turn-batch.js';
@@ -53,7 +53,7 @@ interface OfflineRow {
 export class SqliteStore implements ChatStore {
   readonly kind = 'sqlite';
   readonly durable = true;
-  readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0 };
+  readonly stats: StoreStats = { writes: 0, transactions: 0, errors: 0, unsaved: 0 };
   private readonly db: Database.Database;
   private readonly queue = new TurnBatch<HistoryEntry>((batch) => this.commit(batch));
   private readonly insertHistory: Database.Statement;
@@ -68,6 +68,7 @@ export class SqliteStore implements ChatStore {
   private readonly writeBatch: (entries: HistoryEntry[]) => void;
   private closed = false;
   private readonly unhook: () => void;
+  private saves: SaveListener | undefined;
 
   /** Opens (creating) DIR/chat.db; throws StoreError naming the path and the cause. */
   constructor(
@@ -124,6 +125,10 @@ export class SqliteStore implements ChatStore {
     this.queue.push(entry);
   }
 
+  watchSaves(listener: SaveListener): void {
+    this.saves = listener;
+  }
+
   /** Writes the queued history as one transaction. Never throws: a failure is counted and reported. */
   flush(): void {
     this.queue.flush();
@@ -133,12 +138,16 @@ export class SqliteStore implements ChatStore {
     if (this.closed) return;
     try {
       this.writeBatch(batch);
-      this.stats.transactions++;
-      this.stats.writes += batch.length;
     } catch (err: unknown) {
       this.stats.errors += batch.length;
+      this.stats.unsaved += batch.length;
       this.onError(`could not write ${batch.length} history entries: ${describe(err)}`);
+      this.saves?.unsaved(batch, cause(err));
+      return;
     }
+    this.stats.transactions++;
+    this.stats.writes += batch.length;
+    this.saves?.saved();
   }
 
   history(room: string, n: number, before?: number): Promise<HistoryEntry[]> {
@@ -227,6 +236,16 @@ export class SqliteStore implements ChatStore {
       version++;
     }
   }
+}
+
+/** Why a write failed, in a few words for the users whose lines were not saved. */
+function cause(err: unknown): string {
+  const code = typeof err === 'object' && err !== null && 'code' in err ? String(err.code) : '';
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC') return 'disk full';
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return 'read-only';
+  // A file grown past its size limit (EFBIG) reaches us as SQLITE_IOERR_WRITE: SQLite keeps no errno.
+  if (code.startsWith('SQLITE_IOERR')) return 'I/O error';
+  return 'write error';
 }
 
 function describe(err: unknown): string {

@@ -27,6 +27,11 @@ export interface ServerProc {
 export interface StartOptions {
   /** Runs the server under `ulimit -n N` (through sh -c): its open-file limit, soft and hard. */
   fileLimit?: number;
+  /**
+   * Runs the server under `ulimit -f` of this many KiB: a file it writes cannot grow past that
+   * (EFBIG; Node ignores SIGXFSZ), a full disk that even root cannot write past.
+   */
+  readonly fileSizeLimitKiB?: number;
 }
 
 /**
@@ -39,8 +44,10 @@ export async function startServer(args: string[] = [], env: NodeJS.ProcessEnv = 
   // Likewise the IRC listener (default 6667): only where a test asks for it (--irc-port 0).
   if (!args.includes('--irc-port')) web.push('--irc-port', 'off');
   const argv = [main, '--host', '127.0.0.1', '--port', '0', ...web, ...args];
-  // exec keeps one process, so stop() signals the server itself.
-  const [cmd, cmdArgs]: [string, string[]] = opts.fileLimit === undefined ? [process.execPath, argv] : ['sh', ['-c', 'ulimit -n "$0" && exec "$@"', String(opts.fileLimit), process.execPath, ...argv]];
+  // exec keeps one process (the pid is node's), so stop() signals the server itself. sh's ulimit -f
+  // counts 512-byte blocks.
+  const limits = [opts.fileLimit === undefined ? '' : `ulimit -n ${opts.fileLimit} && `, opts.fileSizeLimitKiB === undefined ? '' : `ulimit -f ${opts.fileSizeLimitKiB * 2} && `].join('');
+  const [cmd, cmdArgs]: [string, string[]] = limits === '' ? [process.execPath, argv] : ['sh', ['-c', `${limits}exec "$0" "$@"`, process.execPath, ...argv]];
   const proc = spawn(cmd, cmdArgs, {
     env: { ...process.env, NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
+import { rawIrc } from '../helpers/irc-client.js';
+import { WsTestClient } from '../helpers/ws-client.js';
+import type { ServerMessage } from '../../src/protocols/ws/messages.js';
 
 /** Anything a terminal could act on, apart from the LF that ends each line. */
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\u009f]/;
@@ -86,6 +89,57 @@ test('a name cannot carry a forged prefix: the login rule refuses it before it i
     await watcher.waitFor('[SERVER] Online (1): watcher (lobby)\n');
     assert.ok(!watcher.text.includes('joined the chat'));
     watcher.destroy();
+  } finally {
+    await server.stop();
+  }
+});
+
+/** The direction-changing and hidden characters the server removes (src/core/sanitize.ts). */
+const HIDDEN = /[\u202a-\u202e\u2066-\u2069\u2028\u2029\u200b\ufeff\u{e0041}]/u;
+
+test('bidi overrides and hidden characters from a text user reach IRC and WebSocket users stripped; emoji sequences and flags arrive byte for byte', async () => {
+  const server = await startServer(['--http-port', '0', '--irc-port', '0', '--notice-delay', '0']);
+  try {
+    const web = Number(/:(\d+)\/$/.exec(await server.waitForLog(/^Web client on http:\/\/127\.0\.0\.1:\d+\/$/))![1]);
+    const irc = Number(/:(\d+) /.exec(await server.waitForLog(/^IRC on 127\.0\.0\.1:\d+ /))![1]);
+    // Both are in #lobby before the text user arrives, so they get everything it says there.
+    const ircUser = await rawIrc(irc, 'user2');
+    const wsUser = await WsTestClient.login(web, 'user3');
+    const sender = await TestClient.login(server.port, 'user1');
+    const family = '\u{1f468}\u200d\u{1f469}\u200d\u{1f467}\u200d\u{1f466}';
+    const scotland = '\u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}';
+    const persian = '\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645\u200f!';
+    sender.send('invoice_\u202egpj.exe\u202c ok\n');
+    sender.send(`${family} ${scotland} ${persian}\n`);
+    sender.send('line\u2028user4: forged\u2029 hidden\u200b\ufeff\u{e0041}\u{e0042}\n');
+    sender.send('/topic \u2067admin\u2069 only\n');
+    sender.send('/me waves \u202dbackwards\n');
+    sender.send('@user2 psst \u202eterces\n');
+    sender.send('done\n');
+
+    const said = ['invoice_gpj.exe ok', `${family} ${scotland} ${persian}`, 'line user4: forged  hidden', 'done'];
+    // IRC writes a one-word last parameter without its colon.
+    for (const text of said) await ircUser.waitFor(`PRIVMSG #lobby ${text.includes(' ') ? ':' : ''}${text}\r\n`);
+    await ircUser.waitFor(' TOPIC #lobby :admin only\r\n');
+    await ircUser.waitFor('PRIVMSG #lobby :\x01ACTION waves backwards\x01\r\n');
+    await ircUser.waitFor('PRIVMSG user2 :psst terces\r\n');
+    assert.ok(!HIDDEN.test(ircUser.text), JSON.stringify(ircUser.text));
+    // Byte for byte: the UTF-8 of the emoji, the flag's tags and the Persian ZWNJ and RLM are on the wire as sent.
+    assert.ok(Buffer.from(ircUser.text, 'utf8').includes(Buffer.from(`:${family} ${scotland} ${persian}\r\n`, 'utf8')));
+
+    const texts = (): string[] => wsUser.frames.flatMap((f: ServerMessage) => ('text' in f && typeof f.text === 'string' ? [f.text] : []));
+    await wsUser.until(() => texts().includes('done'), () => JSON.stringify(wsUser.frames));
+    for (const text of said) assert.ok(texts().includes(text), `${JSON.stringify(text)} not in ${JSON.stringify(texts())}`);
+    assert.ok(texts().includes('admin only') && texts().includes('waves backwards'), JSON.stringify(texts()));
+    assert.ok(!texts().some((t) => HIDDEN.test(t)), JSON.stringify(texts()));
+
+    // The log shows what was relayed, without the overrides.
+    await server.waitForLog(/^\[MESSAGE\] user1: done/);
+    assert.ok(server.lines.some((l) => l.includes(`user1: ${family} ${scotland} ${persian}`)), server.lines.join('\n'));
+    assert.ok(!server.lines.some((l) => HIDDEN.test(l)), server.lines.join('\n'));
+    ircUser.destroy();
+    wsUser.close();
+    sender.destroy();
   } finally {
     await server.stop();
   }

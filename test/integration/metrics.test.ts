@@ -1,35 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import { startServer, type ServerProc } from '../helpers/server.js';
+import { startServer } from '../helpers/server.js';
+import { startWithMetrics } from '../helpers/metrics.js';
 import { TestClient } from '../helpers/client.js';
-
-/** A port that was free a moment ago (the metrics listener needs a fixed number). */
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const addr = s.address();
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/**
- * Starts the server with metrics on a free port. Another process (a parallel test file) can take
- * the port between freePort() and the server's listen; then the server exits ("is in use") and
- * a new port is tried. `--metrics-port 0` means off, so the server cannot pick one itself.
- */
-async function startWithMetrics(args: string[]): Promise<{ server: ServerProc; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      return { server: await startServer([...args, '--metrics-port', String(port)]), port };
-    } catch (err: unknown) {
-      if (attempt >= 5 || !String(err).includes('is in use')) throw err;
-    }
-  }
-}
 
 interface Sample {
   name: string;

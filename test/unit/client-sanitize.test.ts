@@ -5,6 +5,8 @@ import { stripControls } from '../../src/core/sanitize.js';
 
 /** Any character the contract forbids in the output. */
 const FORBIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+/** What the contract may also remove (bidi controls, separators, invisible characters, stray tags, lone surrogates). */
+const INVISIBLE = /[\u00ad\u115f\u1160\u180e\u200b\u2028-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb\u{e0000}-\u{e007f}]|\p{Cs}/u;
 
 /** Checks each [input, expected output] pair. */
 function expectClean(cases: Array<[string, string]>): void {
@@ -12,9 +14,18 @@ function expectClean(cases: Array<[string, string]>): void {
 }
 
 test('plain and non-ASCII text passes through unchanged', () => {
-  for (const s of ['', 'user2: hello', 'café ünïcode 日本語 😀', 'a\tb', '[SERVER] Use: @username message']) {
+  for (const s of ['', 'user2: hello', 'café ünïcode 日本語 😀', 'a\tb', '[SERVER] Use: @username message', 'user2: 👩\u200d💻 \u{1f3f4}\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}']) {
     assert.equal(stripControls(s), s);
   }
+});
+
+test('a line from a server that is not ours cannot reorder or hide text on the screen', () => {
+  expectClean([
+    ['user2: abc\u202edef', 'user2: abcdef'],
+    ['user2: a\u2066b\u2069', 'user2: ab'],
+    ['user2: x\u2028[SERVER] y', 'user2: x [SERVER] y'],
+    ['user2: hi\u{e0041}\u{e0042}', 'user2: hi'],
+  ]);
 });
 
 test('CSI sequences are removed whole', () => {
@@ -63,7 +74,7 @@ test('output never contains forbidden characters, is idempotent, and keeps safe 
     assert.ok(!FORBIDDEN.test(out), JSON.stringify(out));
     assert.equal(stripControls(out), out);
   }));
-  const safeText = fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !FORBIDDEN.test(s));
+  const safeText = fc.string({ unit: 'binary', maxLength: 60 }).filter((s) => !FORBIDDEN.test(s) && !INVISIBLE.test(s));
   fc.assert(fc.property(safeText, (s) => {
     assert.equal(stripControls(s), s);
   }));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChatStore, HistoryEntry, StoreLimits } from '../../src/core/store.js';
+import type { ChatStore, HistoryEntry, SaveListener, StoreLimits } from '../../src/core/store.js';
 import { StoreError } from '../../src/core/store.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
@@ -51,6 +51,12 @@ const IMPLEMENTATIONS: readonly Impl[] = [
   { name: 'redis', skip: NO_REDIS, open: () => openRedis() },
   { name: 'redis cluster', skip: NO_REDIS, open: () => openCluster() },
 ];
+
+/** A SaveListener that records what it hears: lost entries' texts with the cause, and 'saved'. */
+function recorder(): { heard: string[]; listener: SaveListener } {
+  const heard: string[] = [];
+  return { heard, listener: { unsaved: (entries, cause) => heard.push(`${cause}: ${entries.map((e) => e.text).join(', ')}`), saved: () => heard.push('saved') } };
+}
 
 const entry = (room: string, i: number, at = 1_000 + i): HistoryEntry => ({ room, kind: i % 3 === 0 ? 'action' : 'message', from: `u${i % 2}`, text: `line ${i}`, at });
 
@@ -213,9 +219,12 @@ test('sqlite: a disk that fills while running is counted and reported, never thr
   const dir = mkdtempSync(join(tmpdir(), 'store-full-'));
   const errors: string[] = [];
   const store = new SqliteStore(dir, { ...LIMITS, history: 100_000 }, (message) => errors.push(message));
+  const { heard, listener } = recorder();
+  store.watchSaves(listener);
   try {
     store.append({ room: 'lobby', kind: 'message', from: 'u', text: 'written before the disk filled', at: 0 });
     store.flush();
+    assert.deepEqual(heard, ['saved']);
     // SQLite's own page limit stands in for a full disk: writes past it fail with SQLITE_FULL.
     const db = (store as unknown as { db: { pragma(p: string, o?: { simple: boolean }): unknown } }).db;
     db.pragma(`max_page_count = ${Number(db.pragma('page_count', { simple: true })) + 2}`);
@@ -224,7 +233,12 @@ test('sqlite: a disk that fills while running is counted and reported, never thr
       store.flush();
     }
     assert.ok(store.stats.errors > 0, 'some writes failed');
+    assert.equal(store.stats.unsaved, store.stats.errors, 'every failed write so far was a room line');
     assert.match(errors[0] ?? '', /could not write \d+ history entries: the disk is full/);
+    // Each failed batch is heard whole, with the cause in users' words.
+    const lost = heard.filter((h) => h !== 'saved');
+    assert.ok(lost.length > 0 && lost.every((h) => /^disk full: x+(, x+)*$/.test(h)), JSON.stringify(heard.map((h) => h.slice(0, 20))));
+    assert.equal(lost.reduce((n, h) => n + h.split(', ').length, 0), store.stats.unsaved);
     // An offline message that cannot be stored is a rejection the server turns into "not stored".
     const outcomes = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.storeOffline({ to: `bob${i}`, from: 'amy', text: 'x'.repeat(4000), at: 1 })));
     assert.ok(outcomes.some((o) => o.status === 'rejected' && /could not store a message for bob\d+/.test(String(o.reason))), JSON.stringify(outcomes.map((o) => o.status)));
@@ -268,7 +282,7 @@ test('redis: a burst of appends in one turn is one flush, counted once as a tran
       () => store.stats.writes === 500,
       () => JSON.stringify(store.stats),
     );
-    assert.deepEqual(store.stats, { writes: 500, transactions: 1, errors: 0 });
+    assert.deepEqual(store.stats, { writes: 500, transactions: 1, errors: 0, unsaved: 0 });
     assert.deepEqual((await store.history('lobby', 100)).map((e) => e.at), [1_490, 1_492, 1_494, 1_496, 1_498], 'exactly --history lines, though MAXLEN ~ keeps more');
   } finally {
     await store.close();
@@ -332,6 +346,31 @@ test('redis: entries that are not ours (a field missing, a time that is not a nu
     await assert.rejects(store.history('dev', 10), StoreError);
   } finally {
     await store.close();
+  }
+});
+
+test('redis: out of memory (noeviction) loses exactly the entries not in their stream, says so, and saving resumes', REDIS, async () => {
+  const r = await startRedis(['--maxmemory-policy', 'noeviction']);
+  const store = await RedisStore.connect(r.url, LIMITS, () => {});
+  const { heard, listener } = recorder();
+  store.watchSaves(listener);
+  try {
+    store.append(entry('lobby', 1));
+    await waitUntil(() => heard.length === 1, () => JSON.stringify(heard));
+    r.cli('CONFIG', 'SET', 'maxmemory', '1');
+    store.append(entry('lobby', 2));
+    store.append(entry('dev', 3));
+    await waitUntil(() => heard.length === 2, () => JSON.stringify(heard));
+    assert.deepEqual(heard, ['saved', 'out of memory: line 2, line 3']);
+    assert.deepEqual({ errors: store.stats.errors, unsaved: store.stats.unsaved }, { errors: 2, unsaved: 2 });
+    r.cli('CONFIG', 'SET', 'maxmemory', '0');
+    store.append(entry('lobby', 4));
+    await waitUntil(() => heard.length === 3, () => JSON.stringify(heard));
+    assert.equal(heard[2], 'saved');
+    assert.deepEqual((await store.history('lobby', 10)).map((e) => e.text), ['line 1', 'line 4']);
+  } finally {
+    await store.close();
+    await r.stop();
   }
 });
 
