@@ -9,8 +9,8 @@ export interface Account {
 
 /**
  * Where credentials come from. Implementations: the seed's built-in demo accounts, open (guest)
- * mode, the scrypt-hashed users file (src/core/users-file.ts), and guests beside a users file
- * (`WithGuests`).
+ * mode, the scrypt-hashed users file (src/store/accounts/users-file.ts), and guests beside a
+ * users file (`WithGuests`).
  *
  * Names are matched ASCII case-insensitively (`nameKey`), as the hub and the name claims compare
  * them: logging in as `USER1` with user1's password is user1, and the user becomes the account's

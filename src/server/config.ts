@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { DEFAULTS } from '../core/limits.js';
-import { fsReason } from '../core/users-file-io.js';
+import { fsReason } from '../store/accounts/atomic-write.js';
 
 /**
  * Server configuration: one table of options, read from CLI flags > environment (CHAT_*) > a JSON

@@ -1,6 +1,6 @@
 import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fsReason, hasErrorCode } from '../core/users-file-io.js';
+import { fsReason, hasErrorCode } from '../store/accounts/atomic-write.js';
 
 /** The files SQLite writes in --data-dir (WAL mode); each must be writable when it exists. */
 const DB_FILES = ['chat.db', 'chat.db-wal'] as const;

@@ -57,7 +57,7 @@ export interface ChatServer {
 
 export async function loadAccounts(config: ServerConfig, log: Logger): Promise<AccountStore> {
   const usersFile = async (path: string): Promise<AccountStore> => {
-    const { UsersFile } = await import('../core/users-file.js');
+    const { UsersFile } = await import('../store/accounts/users-file.js');
     return UsersFile.load(path, { onWarning: (msg: string) => log.error('ACCOUNTS', msg), onReload: (msg: string) => log.event('ACCOUNTS', msg) });
   };
   switch (config.auth) {

@@ -1,9 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { ReadStream } from 'node:tty';
 import { DEFAULTS } from '../core/limits.js';
-import {
-  UsersFileError, addUser, checkUser, listUsers, passwordProblem, readUsers, removeUser, setAdmin, setPassword,
-} from '../core/users-file.js';
+import { UsersFileError, listUsers, passwordProblem } from '../store/accounts/users-doc.js';
+import { addUser, checkUser, readUsers, removeUser, setAdmin, setPassword } from '../store/accounts/users-file.js';
 
 /**
  * `chat-server users ...`: manages the hashed accounts file the server reads with --users FILE.

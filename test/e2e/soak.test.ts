@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, type ServerProc } from '../helpers/server.js';
 import { waitUntil } from '../helpers/wait.js';
-import { hashPassword } from '../../src/core/users-file-hash.js';
+import { hashPassword } from '../../src/store/accounts/password-hash.js';
 import { stripControls } from '../../src/core/sanitize.js';
 
 /**

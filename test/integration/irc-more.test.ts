@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addUser } from '../../src/core/users-file.js';
+import { addUser } from '../../src/store/accounts/users-file.js';
 import { TestClient } from '../helpers/client.js';
 import { rawIrc, withIrc } from '../helpers/irc-client.js';
 import { WsTestClient } from '../helpers/ws-client.js';

@@ -66,6 +66,40 @@ test('wrong password: 464 and ERROR with PASS, 904 with SASL; both logged as AUT
     sasl.destroy();
   }));
 
+/** Sends `lines` and checks that exactly `expected` (which ends in the last line awaited) came back. */
+async function exchange(c: TestClient, lines: string, expected: string): Promise<void> {
+  const from = c.text.length;
+  c.send(lines);
+  const before = expected.lastIndexOf('\r\n', expected.length - 3);
+  const end = await c.waitFor(expected.slice(before < 0 ? 0 : before + 2), undefined, from);
+  assert.equal(c.text.slice(from, end), expected);
+}
+
+test('SASL PLAIN step by step: 904 without the cap, 908 for another mechanism, 906 on abort, 905 past 1200 bytes, 400-byte chunks ended by + or a shorter one, then 907', () =>
+  withIrc(['--auth', 'open'], async (_server, irc) => {
+    const c = await TestClient.connect(irc);
+    await exchange(c, 'AUTHENTICATE PLAIN\r\n', ':irc.test 904 * :SASL authentication failed\r\n');
+    await exchange(c, 'CAP REQ :sasl\r\n', ':irc.test CAP * ACK :sasl\r\n');
+    await exchange(c, 'AUTHENTICATE EXTERNAL\r\n', ':irc.test 908 * PLAIN :are available SASL mechanisms\r\n:irc.test 904 * :SASL authentication failed\r\n');
+    await exchange(c, 'AUTHENTICATE PLAIN\r\nAUTHENTICATE *\r\n', 'AUTHENTICATE +\r\n:irc.test 906 * :SASL authentication aborted\r\n');
+    const chunk = 'A'.repeat(400);
+    await exchange(c, `AUTHENTICATE PLAIN\r\n${`AUTHENTICATE ${chunk}\r\n`.repeat(4)}`, 'AUTHENTICATE +\r\n:irc.test 905 * :SASL message too long\r\n');
+    // 300 bytes are exactly 400 base64 characters: nothing answers the chunk, `+` ends the payload.
+    const exact = Buffer.from(`\0sasl1\0${'x'.repeat(293)}`).toString('base64');
+    assert.equal(exact.length, 400);
+    await exchange(c, `AUTHENTICATE PLAIN\r\nAUTHENTICATE ${exact}\r\nAUTHENTICATE +\r\n`, 'AUTHENTICATE +\r\n:irc.test 900 * sasl1!sasl1@irc.test sasl1 :You are now logged in as sasl1\r\n:irc.test 903 * :SASL authentication successful\r\n');
+    await exchange(c, 'AUTHENTICATE PLAIN\r\n', ':irc.test 907 * :You have already authenticated using SASL\r\n');
+    c.send('NICK someone\r\nUSER u 0 * :u\r\nCAP END\r\n');
+    await c.waitFor(' 366 sasl1 #lobby :End of /NAMES list\r\n');
+    // A payload of 400 characters and 12 more: the shorter chunk ends it.
+    const d = await TestClient.connect(irc);
+    const long = Buffer.from(`\0sasl2\0${'x'.repeat(300)}`).toString('base64');
+    assert.equal(long.length, 412);
+    await exchange(d, `CAP REQ sasl\r\nAUTHENTICATE PLAIN\r\nAUTHENTICATE ${long.slice(0, 400)}\r\nAUTHENTICATE ${long.slice(400)}\r\n`, ':irc.test CAP * ACK :sasl\r\nAUTHENTICATE +\r\n:irc.test 900 * sasl2!sasl2@irc.test sasl2 :You are now logged in as sasl2\r\n:irc.test 903 * :SASL authentication successful\r\n');
+    c.destroy();
+    d.destroy();
+  }));
+
 test('a nick online on another protocol gets 433, at NICK and at registration; before registration other commands get 451', () =>
   withIrc([], async (server, irc) => {
     const text = await TestClient.login(server.port, 'user1');

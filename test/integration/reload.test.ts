@@ -10,7 +10,7 @@ import { startServer, type ServerProc } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
 import { waitUntil } from '../helpers/wait.js';
 import { makeCert } from '../helpers/certs.js';
-import { addUser, setPassword } from '../../src/core/users-file.js';
+import { addUser, setPassword } from '../../src/store/accounts/users-file.js';
 
 /**
  * SIGHUP re-reads the TLS certificate and key and the users file, without dropping anyone: the

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVER_MAIN, startServer } from '../helpers/server.js';
 import { TestClient } from '../helpers/client.js';
-import { UsersFile } from '../../src/core/users-file.js';
+import { UsersFile } from '../../src/store/accounts/users-file.js';
 import { editHidden } from '../../src/server/users-cli.js';
 
 interface Run {

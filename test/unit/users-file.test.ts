@@ -4,10 +4,9 @@ import { mkdtemp, readFile, readdir, rm, stat, writeFile, chmod, unlink } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import {
-  UsersFile, UsersFileError, addUser, hashPassword, parseUsers, passwordProblem, readUsers, listUsers,
-  removeUser, setAdmin, setPassword, verifyPassword,
-} from '../../src/core/users-file.js';
+import { hashPassword, verifyPassword } from '../../src/store/accounts/password-hash.js';
+import { UsersFileError, parseUsers, passwordProblem, listUsers } from '../../src/store/accounts/users-doc.js';
+import { UsersFile, addUser, readUsers, removeUser, setAdmin, setPassword } from '../../src/store/accounts/users-file.js';
 
 let dir: string;
 let counter = 0;

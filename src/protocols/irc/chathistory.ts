@@ -3,7 +3,8 @@ import { DEFAULTS } from '../../core/limits.js';
 import type { ChatMember } from '../../core/member.js';
 import type { HistoryEntry, HistoryRange } from '../../core/store.js';
 import { channel } from './render.js';
-import { safeParam, type IrcSession } from './session.js';
+import { safeParam } from './params.js';
+import type { IrcSession } from './session.js';
 
 /**
  * IRCv3 `draft/chathistory` (ircv3.net/specs/extensions/chathistory): CHATHISTORY LATEST, BEFORE,

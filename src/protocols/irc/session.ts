@@ -1,4 +1,3 @@
-import type { Account } from '../../core/accounts.js';
 import type { CloseCode } from '../../core/close-reasons.js';
 import type { ChatContext } from '../../core/context.js';
 import { LineDecoder, type LineSink } from '../../core/line-decoder.js';
@@ -6,10 +5,13 @@ import { admit, type LoginOutcome, type PasswordOutcome } from '../../core/login
 import { seconds, type ChatMember, type MemberHost } from '../../core/member.js';
 import { CoreSession, SessionCore, type SessionHooks } from '../../core/session-core.js';
 import type { Transport } from '../../core/transport.js';
+import type { Cap } from './caps.js';
 import { parseMessage, splitLength } from './codec.js';
 import { dispatch } from './commands.js';
+import { BARE_LAST, safeParam } from './params.js';
 import type { IrcRenderer, IrcRenderers } from './render.js';
 import { joinReply, welcome } from './queries.js';
+import { RegistrationState, type RegistrationStateName } from './registration-state.js';
 
 /** The IRC protocol's own settings, filled by src/server/server.ts. */
 export interface IrcSettings {
@@ -28,20 +30,12 @@ export interface IrcSettings {
   readonly renderers: IrcRenderers;
 }
 
-/** The capabilities this server implements; CAP LS advertises exactly these. */
-export const CAPS = ['away-notify', 'batch', 'cap-notify', 'draft/chathistory', 'echo-message', 'message-tags', 'multi-prefix', 'sasl', 'server-time', 'userhost-in-names'] as const;
-export type Cap = (typeof CAPS)[number];
-/** Capabilities that choose the renderer: fixed once registered (the member keeps its renderer). */
-export const RENDERER_CAPS: ReadonlySet<Cap> = new Set(['away-notify', 'server-time']);
-
 /** Longest line without tags (CRLF excluded) and longest tag part, modern.ircdocs.horse / IRCv3. */
 const MAX_REST = 510;
 const MAX_TAGS = 8191;
 
 /** What a connection not yet registered gets at shutdown (a member gets its own ERROR). */
 const SHUTDOWN_FAREWELL = Buffer.from('ERROR :Closing link: Server shutting down.\r\n');
-
-type State = 'registering' | 'verifying' | 'chat' | 'closed';
 
 /**
  * One IRC client connection: registration (CAP, NICK, USER, PASS, SASL PLAIN), then commands mapped
@@ -53,7 +47,8 @@ type State = 'registering' | 'verifying' | 'chat' | 'closed';
  * - Lines are handled one at a time, in order (SessionCore holds them while a password is checked
  *   or flood control waits). A line over the length limits gets 417 and is skipped; no line is
  *   buffered beyond MAX_TAGS + MAX_REST bytes.
- * - Registration completes only when NICK and USER are in and CAP negotiation (if begun) has ended.
+ * - Registration completes only when NICK and USER are in and CAP negotiation (if begun) has ended:
+ *   what registering collects, and which state the connection is in, is `registration` alone.
  * - The answer to one command is one buffer, sent through SessionCore.send: before registration
  *   within its pre-login bound (a client that never reads is closed with `SendQ exceeded`), a reply
  *   within the outbox bounds after.
@@ -64,18 +59,8 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
   readonly core: SessionCore;
   /** What the connection drives (bytes in, drain, close, shutdown). */
   readonly connection: CoreSession;
-  state: State = 'registering';
-  /** The nick given (valid and free when given); the account name once registered. */
-  nick: string | undefined;
-  userSeen = false;
-  pass: string | undefined;
-  /** CAP LS or REQ began negotiation; registration waits for CAP END. */
-  negotiating = false;
+  readonly registration = new RegistrationState();
   readonly caps = new Set<Cap>();
-  /** An account whose password SASL checked; claimed at registration. */
-  saslAccount: Account | undefined;
-  /** SASL PLAIN in progress: the base64 collected so far (AUTHENTICATE chunks of 400). */
-  saslBuffer: string | undefined;
   private readonly decoder: LineDecoder;
   private out: string[] = [];
 
@@ -98,16 +83,21 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     return this.core.member;
   }
 
+  /** registering -> verifying -> chat, or closed: the registration state's name. */
+  get state(): RegistrationStateName {
+    return this.registration.state;
+  }
+
   /** The nick as numerics address the client: `*` until one is given. */
   get target(): string {
-    return this.nick ?? '*';
+    return this.registration.nick ?? '*';
   }
 
   // --- MemberHost ---
 
   left(_code: CloseCode): void {
     if (this.state === 'closed') return;
-    this.state = 'closed';
+    this.registration.closed();
     this.core.closed();
   }
 
@@ -194,20 +184,17 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
 
   // --- registration ---
 
-  /** Registers when NICK and USER are in and CAP negotiation is over. */
+  /** Logs in when the registration state says it can (NICK and USER in, CAP negotiation over). */
   tryRegister(): void {
-    if (this.state !== 'registering' || this.nick === undefined || !this.userSeen || this.negotiating) return;
-    this.state = 'verifying';
+    const login = this.registration.begin();
+    if (login === undefined) return;
     const alive = (): boolean => this.state === 'verifying';
     this.flush();
-    if (this.saslAccount !== undefined) {
-      const account = this.saslAccount;
+    if (login.kind === 'sasl') {
+      const { account } = login;
       return this.core.claim(account, alive, (o) => this.loginDone(o, account.name), (e) => this.failed(e));
     }
-    // PASS password (the nick is the account) or PASS account:password.
-    const pass = this.pass ?? '';
-    const colon = pass.indexOf(':');
-    const [name, password] = colon > 0 ? [pass.slice(0, colon), pass.slice(colon + 1)] : [this.nick, pass];
+    const { name, password } = login;
     this.core.logIn(name, password, alive, (o) => this.loginDone(o, name), (e) => this.failed(e));
   }
 
@@ -220,7 +207,7 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
     if (outcome.kind === 'gone') return;
     if (outcome.kind === 'ok') {
       const name = outcome.account.name;
-      this.saslAccount = outcome.account;
+      this.registration.saslAccepted(outcome.account);
       this.num('900', `${name}!${name}@${this.settings.serverName}`, name, `You are now logged in as ${name}`);
       this.num('903', 'SASL authentication successful');
     } else {
@@ -248,10 +235,9 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
         return this.close('The chat cluster cannot be reached right now. Try again in a few seconds.', 'CLUSTER_UNAVAILABLE');
       case 'ok': {
         // The nick is the account name, whatever NICK said (PASS account:password, SASL).
-        this.nick = outcome.account.name;
+        this.registration.admitted(outcome.account.name);
         const member = admit(this.ctx, outcome.account, this, welcome(this));
         this.core.admitted(member);
-        this.state = 'chat';
         joinReply(this, member, this.ctx.hub.defaultRoom);
         this.flush();
         this.core.release();
@@ -261,7 +247,7 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
   }
 
   private failed(err: unknown): void {
-    this.core.internalError(err, this.nick ?? this.transport.remoteAddress, (t) => {
+    this.core.internalError(err, this.registration.nick ?? this.transport.remoteAddress, (t) => {
       this.notice(t);
       this.flush();
     });
@@ -283,26 +269,3 @@ export class IrcSession implements LineSink, MemberHost, SessionHooks {
 function closingLink(why: string): Buffer {
   return Buffer.from(`ERROR :Closing link: ${why}\r\n`);
 }
-
-/**
- * Params echoing user input (a command name, a target) may hold anything a line can: no CR, LF or
- * NUL may go back out, a middle param may not hold a space or be empty, and none is echoed long.
- */
-export function safeParam(p: string, i: number, all: readonly string[]): string {
-  const last = i === all.length - 1;
-  let v = p.replace(/[\r\n\0]/g, '');
-  if (!last) {
-    v = v.slice(0, ECHO_MAX).replace(/ /g, '_');
-    if (v === '' || v.startsWith(':')) v = `*${v}`;
-  }
-  return v;
-}
-
-/**
- * Numerics whose last param is a token (modes, a time, a server's modes), written without a colon as
- * other servers do; every other numeric's last param is text and always gets its colon.
- */
-const BARE_LAST: ReadonlySet<string> = new Set(['004', '221', '324', '329', '333', '341']);
-
-/** Longest user input echoed in a middle param (a name is at most 33 bytes). */
-const ECHO_MAX = 64;
