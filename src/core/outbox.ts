@@ -68,7 +68,7 @@ const POLL_MAX_MS = 200;
  * The gate (allowance()) is the single decision of how many queued messages may go to the sink
  * now: none while the sink pushes back, at most the congestion window minus what is outstanding,
  * and at most one message per send delay, except that replies at the head of the queue are not delayed.
- * The queue itself is a MessageRing; the end-of-turn flush is the server's TurnFlush; the drain
+ * The queue itself is the MessageRing this class extends; the end-of-turn flush is the server's TurnFlush; the drain
  * timeout is a DrainWatchdog; a simulated link (--link-rate) is a Relay the member puts around the
  * transport, which this outbox sees as its sink.
  *
@@ -98,8 +98,7 @@ const POLL_MAX_MS = 200;
  * - Timers (send delay, polling a full sink, drain timeout) are per outbox, unref'd, and only armed
  *   while something waits.
  */
-export class Outbox {
-  private readonly queue: MessageRing;
+export class Outbox extends MessageRing {
   private blocked = false;
   /** The flush turn (TurnFlush.turn) this outbox is listed for; listed at most once per turn. */
   private listedFor = -1;
@@ -141,10 +140,10 @@ export class Outbox {
     private readonly events: OutboxEvents,
     options: OutboxOptions,
   ) {
+    super(limits.queueSize + 4);
     this.turns = options.flush;
     this.clock = options.clock ?? monotonicMs;
     this.totals = options.totals;
-    this.queue = new MessageRing(limits.queueSize + 4);
     this.cc =
       limits.cc === 'aimd'
         ? new Aimd({ cwndInitial: limits.cwndInitial ?? DEFAULTS.cwndInitial, cwndMin: limits.cwndMin ?? DEFAULTS.cwndMin, cwndMax: limits.cwndMax ?? DEFAULTS.cwndMax })
@@ -157,12 +156,12 @@ export class Outbox {
 
   /** Messages waiting to be handed to the sink. */
   get depth(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   /** Bytes outstanding in user space: queued plus what the sink (and a simulated link) holds. */
   get bytes(): number {
-    return this.queue.bytes + this.sink.writableLength;
+    return this.queuedBytes + this.sink.writableLength;
   }
 
   get isBlocked(): boolean {
@@ -190,7 +189,7 @@ export class Outbox {
     // /slow 100 must not hold the next line for the rest of the minute.
     this.readyAt = this.lastSendAt + this.delay;
     this.clearWake();
-    if (this.queue.length > 0) this.schedule();
+    if (this.queued > 0) this.schedule();
   }
 
   /** Adds one rendered chat message. Returns false if it was dropped (or the outbox is closed). */
@@ -258,14 +257,14 @@ export class Outbox {
    * (quit, kick, shutdown), so its last notices are not held back by a delay or the window.
    */
   finish(): void {
-    if (this.closed || this.queue.length === 0) return;
-    this.sink.write(this.take(this.queue.length, this.clock()));
+    if (this.closed || this.queued === 0) return;
+    this.sink.write(this.take(this.queued, this.clock()));
   }
 
   /** Stops all output and timers; queued messages are discarded. */
   close(): void {
     this.closed = true;
-    this.queue.clear();
+    this.clearQueue();
     this.clearWake();
     this.watchdog.stop();
     this.relay?.close();
@@ -277,9 +276,9 @@ export class Outbox {
    */
   private allowance(now: number): number {
     if (this.blocked) return 0;
-    const n = Math.min(this.queue.length, this.cc.window - this.outstanding);
+    const n = Math.min(this.queued, this.cc.window - this.outstanding);
     if (this.delay === 0 || n <= 0) return n;
-    const replies = this.queue.replies > 0 ? this.queue.leadingReplies(n) : 0;
+    const replies = this.queuedReplies > 0 ? this.leadingReplies(n) : 0;
     if (replies > 0) return replies;
     return now >= this.readyAt ? 1 : 0;
   }
@@ -287,10 +286,10 @@ export class Outbox {
   /** Hands gated batches to the sink until the gate closes or the queue is empty. */
   private send(now: number): void {
     if (this.closed || this.blocked) return;
-    while (this.queue.length > 0) {
+    while (this.queued > 0) {
       if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
       const n = this.allowance(now);
-      if (n < this.queue.length && this.outstanding + n >= this.cc.window) this.windowLimited = true;
+      if (n < this.queued && this.outstanding + n >= this.cc.window) this.windowLimited = true;
       if (n <= 0) return this.waitForGate(now);
       const chunk = this.take(n, now);
       this.outstanding += n;
@@ -311,10 +310,10 @@ export class Outbox {
 
   /** Removes the first `n` queued messages and returns them as one buffer. */
   private take(n: number, now: number): Buffer {
-    const lat = now - this.queue.oldestStamp;
+    const lat = now - this.oldestStamp;
     if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
-    const replies = this.queue.replies > 0 ? this.queue.repliesAmong(n) : 0;
-    const chunk = this.queue.take(n, replies, this.turns.joins);
+    const replies = this.queuedReplies > 0 ? this.repliesAmong(n) : 0;
+    const chunk = this.dequeue(n, replies, this.turns.joins);
     this.written += n;
     // Replies neither wait for the delay nor move it: only the other messages restart the clock.
     if (replies < n) {
@@ -359,30 +358,29 @@ export class Outbox {
 
   /** Write-completion callback for sinks that support it: an early chance to end the round. */
   private readonly onWritten = (): void => {
-    if (!this.closed && !this.blocked && this.queue.length > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
+    if (!this.closed && !this.blocked && this.queued > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
   };
 
   /** Whether `incoming` bytes fit, after handing the sink what the gate allows if they do not yet. */
   private fits(incoming: number): boolean {
     if (!this.isFull(incoming)) return true;
-    if (!this.blocked && this.queue.length > 0) this.send(this.clock());
+    if (!this.blocked && this.queued > 0) this.send(this.clock());
     return !this.isFull(incoming);
   }
 
   private isFull(incoming: number): boolean {
-    return this.queue.length >= this.limits.queueSize || this.queue.bytes + this.sink.writableLength + incoming > this.limits.queueBytes;
+    return this.queued >= this.limits.queueSize || this.queuedBytes + this.sink.writableLength + incoming > this.limits.queueBytes;
   }
 
   /** `reply`: 1 for reply(), 0 for chat and control messages. */
   private append(message: Buffer, reply: 0 | 1): void {
     const stamp = this.turns.stamp(this.clock);
-    const queue = this.queue;
-    queue.push(message, stamp, reply);
+    this.enqueue(message, stamp, reply);
     this.enqueued++;
-    if (queue.length > this.peakDepth) this.peakDepth = queue.length;
+    if (this.queued > this.peakDepth) this.peakDepth = this.queued;
     // The first delayed message of an idle queue waits a full delay too, as the seed's sender thread
     // slept before each send; replies are not delayed and so do not start that wait.
-    if (this.delay > 0 && reply === 0 && queue.length - queue.replies === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
+    if (this.delay > 0 && reply === 0 && this.queued - this.queuedReplies === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
     this.schedule();
   }
 
@@ -403,8 +401,8 @@ export class Outbox {
       case 'drop-oldest': {
         // Make room by discarding from the front until the new message fits (or the queue is empty).
         // An evicted reply is a line the user did not get, but not a chat drop.
-        while (this.queue.length > 0 && this.isFull(message.length)) {
-          if (this.queue.dropOldest() === 1) this.lostSinceNotice++;
+        while (this.queued > 0 && this.isFull(message.length)) {
+          if (this.dropOldest() === 1) this.lostSinceNotice++;
           else this.countDrop();
         }
         if (this.isFull(message.length)) {
