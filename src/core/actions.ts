@@ -216,7 +216,7 @@ export function ownStats(m: ChatMember): OwnStats {
     cc,
     inFlight: o.inFlight,
     delayMs: o.delayMs,
-    linkRate: o.linkRate,
+    linkRate: m.linkRate,
     messagesIn: m.messagesIn,
     written: o.written,
     dropped: o.dropped,

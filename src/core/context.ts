@@ -9,6 +9,7 @@ import type { Clock } from './clock.js';
 import type { ChatMember, MemberSettings } from './member.js';
 import type { ChatStore } from './store.js';
 import type { ClusterView } from './cluster-view.js';
+import type { TurnFlush } from './turn-flush.js';
 
 /**
  * The shared chat state every protocol session works on: built once per server by
@@ -32,7 +33,12 @@ export interface ChatContext {
   readonly store: ChatStore;
   /** Lines of room history sent after the welcome and after every join (--replay-on-join); 0 = none. */
   readonly replayOnJoin: number;
-  /** Monotonic clock (uptime, timers); the hub has its own wall clock for stamps. */
+  /**
+   * This server's end-of-turn flush: every member's outbox is flushed by it, and a durable store
+   * commits from its beforeFlush hook. One per server, never shared with another hub in the process.
+   */
+  readonly flush: TurnFlush;
+  /** Monotonic clock (uptime, timers, outboxes); the hub has its own wall clock for stamps. */
   readonly clock: Clock;
   readonly startedAt: number;
   /** The cluster this node is part of (--redis); undefined on a single server. */

@@ -8,6 +8,7 @@ import { FloodControl, type FloodLimits } from './flood.js';
 import { DEFAULTS } from './limits.js';
 import { IdleTimer } from './idle-timer.js';
 import { Outbox, type OutboxEvents, type OutboxLimits } from './outbox.js';
+import { PacedSink } from './paced-sink.js';
 import type { Transport } from './transport.js';
 
 /** What every member's set-up reads: the outbox bounds, flood control, idle timeout, send delays. */
@@ -16,6 +17,8 @@ export interface MemberSettings extends OutboxLimits, FloodLimits {
   readonly idleTimeoutMs: number;
   /** Per-user send delays (--slow USER=MS), overriding sendDelayMs. */
   readonly slow: ReadonlyMap<string, number>;
+  /** Simulated link bandwidth (--link-rate) in bytes per second; 0 = none. */
+  readonly linkRate: number;
 }
 
 /** What a protocol session gives its member. */
@@ -45,6 +48,8 @@ export class ChatMember implements Member, OutboxEvents {
   readonly rooms = new Set<string>();
   readonly renderer: Renderer;
   readonly outbox: Outbox;
+  /** Bandwidth (bytes/s) of the simulated link put around this member's transport; 0 = none. */
+  readonly linkRate: number;
   /** Inbound flood control; only with a flood rate above 0. The session's input gate consults it. */
   readonly flood: FloodControl | undefined;
   /** Messages (chat, private, actions) received from this user. */
@@ -65,7 +70,11 @@ export class ChatMember implements Member, OutboxEvents {
   ) {
     const s = ctx.settings;
     this.renderer = host.renderer;
-    this.outbox = new Outbox(host.transport, s, this, { totals: ctx.counters });
+    // The simulated link is a wrapper around the transport, chosen here once: without --link-rate
+    // the outbox writes to the transport itself and the send path has no extra layer.
+    this.linkRate = s.linkRate;
+    const sink = s.linkRate > 0 ? new PacedSink(host.transport, s.linkRate, ctx.clock) : host.transport;
+    this.outbox = new Outbox(sink, s, this, { flush: ctx.flush, clock: ctx.clock, totals: ctx.counters });
     this.outbox.delayMs = s.slow.get(account.name) ?? s.sendDelayMs;
     this.flood = s.floodRate > 0 ? new FloodControl(s, ctx.clock) : undefined;
     this.signedOnAt = ctx.hub.now();

@@ -3,22 +3,12 @@ import { DEFAULTS } from './limits.js';
 import { Aimd, NO_WINDOW, type CongestionWindow } from './congestion.js';
 import { monotonicMs, type Clock } from './clock.js';
 import type { LatencyHistogram } from './latency.js';
-import { PacedSink } from './paced-sink.js';
+import { MessageRing } from './message-ring.js';
+import { isRelay, type Relay, type Sink } from './sink.js';
+import type { TurnFlush } from './turn-flush.js';
+import { DrainWatchdog } from './drain-watchdog.js';
 
-/**
- * Where an outbox hands its bytes: a socket, seen through the two things flow control needs.
- * Implemented by src/net/connection.ts (and by the simulated link, src/core/paced-sink.ts).
- */
-export interface Sink {
-  /**
-   * Hands bytes to the transport; false means "stop until drained" (Node's write() backpressure).
-   * `done`, when the sink supports it, is called once the chunk has left user space; a sink may
-   * ignore it, and the outbox then watches writableLength instead.
-   */
-  write(chunk: Buffer, done?: () => void): boolean;
-  /** Bytes the transport holds in user space that the kernel has not taken yet. */
-  readonly writableLength: number;
-}
+export type { Sink } from './sink.js';
 
 export interface OutboxLimits {
   /** Most messages waiting to be handed to the sink. */
@@ -30,8 +20,6 @@ export interface OutboxLimits {
   drainTimeoutMs: number;
   /** Artificial delay (ms) before each message; the owner may change it per recipient (delayMs). */
   sendDelayMs: number;
-  /** Simulated link bandwidth in bytes per second; 0 = none. */
-  linkRate: number;
   cc: CcMode;
   /** AIMD window bounds in messages; DEFAULTS when absent. */
   cwndInitial?: number;
@@ -48,7 +36,9 @@ export interface OutboxTotals {
 }
 
 export interface OutboxOptions {
-  /** Monotonic ms; tests inject a hand-driven clock. All outboxes of a process should share one. */
+  /** The server's end-of-turn flush (ctx.flush): every outbox of one hub shares one. */
+  flush: TurnFlush;
+  /** Monotonic ms; tests inject a hand-driven clock. All outboxes of a flush should share one. */
   clock?: Clock;
   totals?: OutboxTotals;
 }
@@ -65,9 +55,6 @@ export interface OutboxEvents {
   drainTimedOut(outbox: Outbox): void;
 }
 
-/** Slots a new outbox's ring starts with; it doubles when full. */
-const RING_INITIAL = 8;
-
 /** First and longest interval (ms) between looks at a sink that holds unacknowledged bytes. */
 const POLL_MIN_MS = 2;
 const POLL_MAX_MS = 200;
@@ -75,17 +62,19 @@ const POLL_MAX_MS = 200;
 /**
  * The per-recipient outgoing queue: the one place where flow and congestion control live.
  *
- *   push() ---> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink (-> link)
+ *   push() ---> [queue: bounded by messages and bytes, overflow policy] -> gate -> sink
  *   reply() -'   (the same queue and bounds; refused, never evicting, when full)
  *
  * The gate (allowance()) is the single decision of how many queued messages may go to the sink
  * now: none while the sink pushes back, at most the congestion window minus what is outstanding,
  * and at most one message per send delay, except that replies at the head of the queue are not delayed.
+ * The queue itself is the MessageRing this class extends; the end-of-turn flush is the server's TurnFlush; the drain
+ * timeout is a DrainWatchdog; a simulated link (--link-rate) is a Relay the member puts around the
+ * transport, which this outbox sees as its sink.
  *
  * Contract:
  * - push() and reply() MUST NOT block, await or throw; the hub calls push() in its fan-out loop.
- *   They are O(1) and allocation-free once the ring has grown to the recipient's high-water mark
- *   (the ring starts small and doubles when full, so an idle recipient costs little).
+ *   They are O(1) and allocation-free once the ring has grown to the recipient's high-water mark.
  * - Writes are coalesced: messages pushed during one event-loop turn go to the sink as one write at
  *   the end of the turn (or earlier, when the queue would otherwise overflow while the gate is open).
  *   An outbox is listed at most once per turn for that end-of-turn flush, however often it sends
@@ -109,19 +98,9 @@ const POLL_MAX_MS = 200;
  * - Timers (send delay, polling a full sink, drain timeout) are per outbox, unref'd, and only armed
  *   while something waits.
  */
-export class Outbox {
-  private ring: Array<Buffer | undefined>;
-  private stamps: Float64Array;
-  private mask: number;
-  private head = 0;
-  private count = 0;
-  private queuedBytes = 0;
-  /** Per slot: 1 = a reply (exempt from the send delay), 0 = chat or control. */
-  private replyFlags: Uint8Array;
-  /** Replies queued. */
-  private replies = 0;
+export class Outbox extends MessageRing {
   private blocked = false;
-  /** The end-of-turn flush (flushTurn) whose list holds this outbox; listed at most once per turn. */
+  /** The flush turn (TurnFlush.turn) this outbox is listed for; listed at most once per turn. */
   private listedFor = -1;
   /** Lines the user did not get since the last catch-up notice: chat drops and refused replies. */
   private lostSinceNotice = 0;
@@ -135,14 +114,13 @@ export class Outbox {
   private readyAt = 0;
   /** When the last message other than a reply was handed over; -Infinity before the first. */
   private lastSendAt = Number.NEGATIVE_INFINITY;
-  private sink: Sink;
-  private link: PacedSink | undefined;
+  /** The sink when it is a Relay (the simulated link): it takes the socket's drains. */
+  private readonly relay: Relay | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
   private wakeAt = 0;
   private pollMs = POLL_MIN_MS;
-  private drainTimer: NodeJS.Timeout | undefined;
-  /** When the outbox started waiting on a sink that makes no progress; 0 = not waiting. */
-  private stallSince = 0;
+  private readonly watchdog: DrainWatchdog;
+  private readonly turns: TurnFlush;
   readonly clock: Clock;
   private readonly totals: OutboxTotals | undefined;
   closed = false;
@@ -157,35 +135,31 @@ export class Outbox {
   peakLatencyMs = 0;
 
   constructor(
-    private readonly socket: Sink,
+    private readonly sink: Sink,
     readonly limits: OutboxLimits,
     private readonly events: OutboxEvents,
-    options: OutboxOptions = {},
+    options: OutboxOptions,
   ) {
+    super(limits.queueSize + 4);
+    this.turns = options.flush;
     this.clock = options.clock ?? monotonicMs;
     this.totals = options.totals;
-    // Start small and grow on demand (doubling, up to what the bounds let pile up): a ring sized for
-    // --queue-size up front cost 16 KiB per idle connection with --queue-size 1000.
-    const capacity = ringCapacity(Math.min(limits.queueSize + 4, RING_INITIAL));
-    this.ring = new Array<Buffer | undefined>(capacity);
-    this.stamps = new Float64Array(capacity);
-    this.replyFlags = new Uint8Array(capacity);
-    this.mask = capacity - 1;
     this.cc =
       limits.cc === 'aimd'
         ? new Aimd({ cwndInitial: limits.cwndInitial ?? DEFAULTS.cwndInitial, cwndMin: limits.cwndMin ?? DEFAULTS.cwndMin, cwndMax: limits.cwndMax ?? DEFAULTS.cwndMax })
         : NO_WINDOW;
     this.delay = limits.sendDelayMs;
-    this.sink = socket;
-    if (limits.linkRate > 0) this.linkRate = limits.linkRate;
+    this.watchdog = new DrainWatchdog(limits.drainTimeoutMs, this.clock, () => this.events.drainTimedOut(this));
+    this.relay = isRelay(sink) ? sink : undefined;
+    this.relay?.attach(() => this.progress());
   }
 
   /** Messages waiting to be handed to the sink. */
   get depth(): number {
-    return this.count;
+    return this.queued;
   }
 
-  /** Bytes outstanding in user space: queued plus what the sink (and the simulated link) holds. */
+  /** Bytes outstanding in user space: queued plus what the sink (and a simulated link) holds. */
   get bytes(): number {
     return this.queuedBytes + this.sink.writableLength;
   }
@@ -215,18 +189,7 @@ export class Outbox {
     // /slow 100 must not hold the next line for the rest of the minute.
     this.readyAt = this.lastSendAt + this.delay;
     this.clearWake();
-    if (this.count > 0) this.schedule();
-  }
-
-  /** Simulated bandwidth (bytes/s) of this recipient's link; 0 = unlimited. */
-  get linkRate(): number {
-    return this.link?.rate ?? 0;
-  }
-
-  set linkRate(bytesPerSecond: number) {
-    if (this.closed) return;
-    if (this.link) this.link.setRate(bytesPerSecond);
-    else if (bytesPerSecond > 0) this.sink = this.link = new PacedSink(this.socket, bytesPerSecond, this.linkEmptied, this.clock);
+    if (this.queued > 0) this.schedule();
   }
 
   /** Adds one rendered chat message. Returns false if it was dropped (or the outbox is closed). */
@@ -280,7 +243,7 @@ export class Outbox {
   /** The socket drained after a write returned false. Called by the session on 'drain'. */
   drained(): void {
     if (this.closed) return;
-    if (this.link) this.link.innerDrained();
+    if (this.relay) this.relay.innerDrained();
     else this.progress();
   }
 
@@ -294,21 +257,17 @@ export class Outbox {
    * (quit, kick, shutdown), so its last notices are not held back by a delay or the window.
    */
   finish(): void {
-    if (this.closed || this.count === 0) return;
-    this.sink.write(this.take(this.count, this.clock()));
+    if (this.closed || this.queued === 0) return;
+    this.sink.write(this.take(this.queued, this.clock()));
   }
 
   /** Stops all output and timers; queued messages are discarded. */
   close(): void {
     this.closed = true;
-    this.ring.fill(undefined);
-    this.count = 0;
-    this.replies = 0;
-    this.queuedBytes = 0;
+    this.clearQueue();
     this.clearWake();
-    if (this.drainTimer) clearTimeout(this.drainTimer);
-    this.drainTimer = undefined;
-    this.link?.close();
+    this.watchdog.stop();
+    this.relay?.close();
   }
 
   /**
@@ -317,41 +276,27 @@ export class Outbox {
    */
   private allowance(now: number): number {
     if (this.blocked) return 0;
-    const n = Math.min(this.count, this.cc.window - this.outstanding);
+    const n = Math.min(this.queued, this.cc.window - this.outstanding);
     if (this.delay === 0 || n <= 0) return n;
-    const replies = this.replies > 0 ? this.leadingReplies(n) : 0;
+    const replies = this.queuedReplies > 0 ? this.leadingReplies(n) : 0;
     if (replies > 0) return replies;
     return now >= this.readyAt ? 1 : 0;
-  }
-
-  /** How many of the first `n` queued messages are replies. */
-  private repliesAmong(n: number): number {
-    let replies = 0;
-    for (let i = 0, j = this.head; i < n; i++, j = (j + 1) & this.mask) replies += this.replyFlags[j]!;
-    return replies;
-  }
-
-  /** How many of the first `max` queued messages are replies, counting from the head until chat. */
-  private leadingReplies(max: number): number {
-    let n = 0;
-    for (let j = this.head; n < max && this.replyFlags[j] === 1; j = (j + 1) & this.mask) n++;
-    return n;
   }
 
   /** Hands gated batches to the sink until the gate closes or the queue is empty. */
   private send(now: number): void {
     if (this.closed || this.blocked) return;
-    while (this.count > 0) {
+    while (this.queued > 0) {
       if (this.outstanding > 0 && this.sink.writableLength === 0) this.ack();
       const n = this.allowance(now);
-      if (n < this.count && this.outstanding + n >= this.cc.window) this.windowLimited = true;
+      if (n < this.queued && this.outstanding + n >= this.cc.window) this.windowLimited = true;
       if (n <= 0) return this.waitForGate(now);
       const chunk = this.take(n, now);
       this.outstanding += n;
       if (!this.sink.write(chunk, this.onWritten)) {
         this.blocked = true;
         this.cc.congested();
-        this.stalled(now);
+        this.watchdog.stalled(now);
         return;
       }
     }
@@ -365,17 +310,10 @@ export class Outbox {
 
   /** Removes the first `n` queued messages and returns them as one buffer. */
   private take(n: number, now: number): Buffer {
-    const lat = now - this.stamps[this.head]!;
+    const lat = now - this.oldestStamp;
     if (lat > this.peakLatencyMs) this.peakLatencyMs = lat;
-    const chunk = n === 1 ? this.ring[this.head]! : join(this.ring, this.head, this.mask, n);
-    const replies = this.replies > 0 ? this.repliesAmong(n) : 0;
-    for (let i = 0; i < n; i++) {
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) & this.mask;
-    }
-    this.count -= n;
-    this.replies -= replies;
-    this.queuedBytes -= chunk.length;
+    const replies = this.queuedReplies > 0 ? this.repliesAmong(n) : 0;
+    const chunk = this.dequeue(n, replies, this.turns.joins);
     this.written += n;
     // Replies neither wait for the delay nor move it: only the other messages restart the clock.
     if (replies < n) {
@@ -394,7 +332,7 @@ export class Outbox {
     this.cc.acked(this.outstanding, this.windowLimited);
     this.windowLimited = false;
     this.outstanding = 0;
-    this.stallSince = 0;
+    this.watchdog.progressed();
     this.pollMs = POLL_MIN_MS;
   }
 
@@ -402,7 +340,7 @@ export class Outbox {
   private waitForGate(now: number): void {
     if (this.outstanding >= this.cc.window) {
       // Waiting for the sink to take what it has: no event says when, so look again with backoff.
-      this.stalled(now);
+      this.watchdog.stalled(now);
       this.wake(this.pollMs, now);
       this.pollMs = Math.min(this.pollMs * 2, POLL_MAX_MS);
     } else if (this.delay > 0) {
@@ -414,71 +352,45 @@ export class Outbox {
   private progress(): void {
     if (this.closed) return;
     this.blocked = false;
-    this.stallSince = 0;
+    this.watchdog.progressed();
     this.send(this.clock());
   }
 
-  private readonly linkEmptied = (): void => this.progress();
-
   /** Write-completion callback for sinks that support it: an early chance to end the round. */
   private readonly onWritten = (): void => {
-    if (!this.closed && !this.blocked && this.count > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
+    if (!this.closed && !this.blocked && this.queued > 0 && this.outstanding > 0 && this.sink.writableLength === 0) this.send(this.clock());
   };
 
   /** Whether `incoming` bytes fit, after handing the sink what the gate allows if they do not yet. */
   private fits(incoming: number): boolean {
     if (!this.isFull(incoming)) return true;
-    if (!this.blocked && this.count > 0) this.send(this.clock());
+    if (!this.blocked && this.queued > 0) this.send(this.clock());
     return !this.isFull(incoming);
   }
 
   private isFull(incoming: number): boolean {
-    return this.count >= this.limits.queueSize || this.queuedBytes + this.sink.writableLength + incoming > this.limits.queueBytes;
+    return this.queued >= this.limits.queueSize || this.queuedBytes + this.sink.writableLength + incoming > this.limits.queueBytes;
   }
 
   /** `reply`: 1 for reply(), 0 for chat and control messages. */
   private append(message: Buffer, reply: 0 | 1): void {
-    if (this.count === this.ring.length) this.grow();
-    const stamp = turnStamp(this.clock);
-    const slot = (this.head + this.count) & this.mask;
-    this.ring[slot] = message;
-    this.stamps[slot] = stamp;
-    this.replyFlags[slot] = reply;
-    this.count++;
-    this.replies += reply;
-    this.queuedBytes += message.length;
+    const stamp = this.turns.stamp(this.clock);
+    this.enqueue(message, stamp, reply);
     this.enqueued++;
-    if (this.count > this.peakDepth) this.peakDepth = this.count;
+    if (this.queued > this.peakDepth) this.peakDepth = this.queued;
     // The first delayed message of an idle queue waits a full delay too, as the seed's sender thread
     // slept before each send; replies are not delayed and so do not start that wait.
-    if (this.delay > 0 && reply === 0 && this.count - this.replies === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
+    if (this.delay > 0 && reply === 0 && this.queued - this.queuedReplies === 1 && this.readyAt < stamp + this.delay) this.readyAt = stamp + this.delay;
     this.schedule();
   }
 
   private schedule(): void {
     // Not cleared by early sends (push() on a full queue): an outbox stays listed until the turn's
     // flush, so a recipient of many messages in one turn is listed once, not once per early send.
-    if (this.listedFor === flushTurn) return;
-    this.listedFor = flushTurn;
-    scheduleFlush(this);
-  }
-
-  private grow(): void {
-    const capacity = this.ring.length * 2;
-    const ring = new Array<Buffer | undefined>(capacity);
-    const stamps = new Float64Array(capacity);
-    const replyFlags = new Uint8Array(capacity);
-    for (let i = 0; i < this.count; i++) {
-      const j = (this.head + i) & this.mask;
-      ring[i] = this.ring[j];
-      stamps[i] = this.stamps[j]!;
-      replyFlags[i] = this.replyFlags[j]!;
-    }
-    this.ring = ring;
-    this.stamps = stamps;
-    this.replyFlags = replyFlags;
-    this.mask = capacity - 1;
-    this.head = 0;
+    const turns = this.turns;
+    if (this.listedFor === turns.turn) return;
+    this.listedFor = turns.turn;
+    turns.list(this);
   }
 
   private overflow(message: Buffer): boolean {
@@ -489,15 +401,8 @@ export class Outbox {
       case 'drop-oldest': {
         // Make room by discarding from the front until the new message fits (or the queue is empty).
         // An evicted reply is a line the user did not get, but not a chat drop.
-        while (this.count > 0 && this.isFull(message.length)) {
-          const old = this.ring[this.head]!;
-          const reply = this.replyFlags[this.head]!;
-          this.ring[this.head] = undefined;
-          this.head = (this.head + 1) & this.mask;
-          this.count--;
-          this.replies -= reply;
-          this.queuedBytes -= old.length;
-          if (reply === 1) this.lostSinceNotice++;
+        while (this.queued > 0 && this.isFull(message.length)) {
+          if (this.dropOldest() === 1) this.lostSinceNotice++;
           else this.countDrop();
         }
         if (this.isFull(message.length)) {
@@ -542,149 +447,8 @@ export class Outbox {
     this.wakeTimer = undefined;
     this.send(this.clock());
   }
-
-  // One lazy timer per stalled outbox: progress only resets stallSince; when the timer fires it
-  // either finds progress was made, or no progress for the full timeout, or re-arms for the rest.
-  private stalled(now: number): void {
-    if (this.stallSince === 0) this.stallSince = now;
-    if (this.limits.drainTimeoutMs > 0 && !this.drainTimer) this.startDrainTimer(this.limits.drainTimeoutMs);
-  }
-
-  private startDrainTimer(ms: number): void {
-    this.drainTimer = setTimeout(onDrainTimer, Math.max(1, Math.ceil(ms)), this);
-    this.drainTimer.unref();
-  }
-
-  /** Called by the drain timer. */
-  drainCheck(): void {
-    this.drainTimer = undefined;
-    if (this.closed || this.stallSince === 0) return;
-    const left = this.stallSince + this.limits.drainTimeoutMs - this.clock();
-    if (left <= 0) this.events.drainTimedOut(this);
-    else this.startDrainTimer(left);
-  }
-}
-
-function ringCapacity(n: number): number {
-  let c = 8;
-  while (c < n) c *= 2;
-  return c;
 }
 
 function onWake(outbox: Outbox): void {
   outbox.woken();
-}
-
-function onDrainTimer(outbox: Outbox): void {
-  outbox.drainCheck();
-}
-
-// One setImmediate per event-loop turn flushes every outbox that got messages during the turn, so a
-// broadcast to N recipients costs N writes, not N x messages. The same turn boundary gives every
-// message its entry time: one clock read per turn, shared by all pushes of the turn.
-// Two lists, swapped at each flush, so a turn allocates none; `flushTurn` numbers the flushes, and
-// an outbox is listed for the current one at most once (Outbox.listedFor).
-let dirty: Array<Outbox | undefined> = [];
-let dirtyCount = 0;
-let spare: Array<Outbox | undefined> = [];
-let flushTurn = 0;
-let flushPending = false;
-let stampClock: Clock | undefined;
-let stampTime = 0;
-
-function turnStamp(clock: Clock): number {
-  if (stampClock !== clock) {
-    stampClock = clock;
-    stampTime = clock();
-  }
-  return stampTime;
-}
-
-function scheduleFlush(outbox: Outbox): void {
-  dirty[dirtyCount++] = outbox;
-  if (!flushPending) {
-    flushPending = true;
-    setImmediate(flushAll);
-  }
-}
-
-/** Run before every end-of-turn flush (see beforeFlush). */
-const flushHooks = new Set<() => void>();
-
-/**
- * Registers `hook` to run at the end of every turn, before any outbox hands its messages to a
- * socket: the SQLite store commits the turn's history there, so no recipient ever sees a line that
- * a crash could still lose. A hook MUST NOT throw and should be quick. Returns the unregister.
- */
-export function beforeFlush(hook: () => void): () => void {
-  flushHooks.add(hook);
-  return () => flushHooks.delete(hook);
-}
-
-function flushAll(): void {
-  flushPending = false;
-  stampClock = undefined;
-  for (const hook of flushHooks) hook();
-  // Outboxes that get messages while this list is flushed go on the other list, for the next turn.
-  flushTurn++;
-  const batch = dirty;
-  const n = dirtyCount;
-  dirty = spare;
-  dirtyCount = 0;
-  spare = batch;
-  // One clock read per turn (per clock), not per recipient.
-  let clock: Clock | undefined;
-  let now = 0;
-  for (let i = 0; i < n; i++) {
-    const outbox = batch[i]!;
-    batch[i] = undefined; // a closed outbox must not stay reachable from the spare list
-    if (outbox.clock !== clock) {
-      clock = outbox.clock;
-      now = clock();
-    }
-    outbox.flush(now);
-  }
-  forgetJoin();
-  stampClock = undefined;
-}
-
-// The last join of several queued messages into one chunk, kept for the next take(). The hub pushes
-// the very same Buffer to every recipient of a broadcast, and a turn's flush visits those recipients
-// one after another, so when a turn leaves several messages queued for each of them, their queues
-// hold the same Buffers in the same order and one joined chunk serves them all (sockets never modify
-// what they are given). A reference comparison is O(n) and copies nothing, where each miss of it
-// would copy every byte again; chosen over cork()/writev, which would need a second write path in
-// every Sink (connection, simulated link) and still pay per-buffer bookkeeping for each recipient.
-// Released at the end of each turn's flush, so it keeps at most one chunk alive between turns.
-const joinedParts: Array<Buffer | undefined> = [];
-let joinedCount = 0;
-let joined: Buffer | undefined;
-
-/** The `n` ring messages from `head` as one buffer, shared when it can be. */
-function join(ring: ReadonlyArray<Buffer | undefined>, head: number, mask: number, n: number): Buffer {
-  let size = 0;
-  let same = joinedCount === n;
-  for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
-    const m = ring[j]!;
-    size += m.length;
-    if (same && m !== joinedParts[i]) same = false;
-  }
-  if (same && joined !== undefined) return joined;
-  const chunk = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (let i = 0, j = head; i < n; i++, j = (j + 1) & mask) {
-    const m = ring[j]!;
-    off += m.copy(chunk, off);
-    joinedParts[i] = m;
-  }
-  for (let i = n; i < joinedCount; i++) joinedParts[i] = undefined;
-  joinedCount = n;
-  joined = chunk;
-  return chunk;
-}
-
-function forgetJoin(): void {
-  for (let i = 0; i < joinedCount; i++) joinedParts[i] = undefined;
-  joinedCount = 0;
-  joined = undefined;
 }

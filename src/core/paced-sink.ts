@@ -1,4 +1,4 @@
-import type { Sink } from './outbox.js';
+import type { Relay, Sink } from './sink.js';
 import type { Clock } from './clock.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -20,11 +20,14 @@ const BURST_MS = 50;
  * path would. It behaves like a socket towards the outbox: write() returns false once its buffer
  * (a quarter second of bandwidth) is full, and writableLength counts what it holds plus what the socket holds, so the
  * outbox's byte bound and its congestion window see the link as part of the path.
+ * Put around the transport where the member is built (src/core/member.ts), or by the simulation
+ * around its in-memory socket; the outbox writing into it sees a Relay (src/core/sink.ts).
  *
- * Contract: write() never calls back into the outbox; `onEmpty` is called from a timer or from
- * innerDrained() whenever the link has handed every byte to the socket.
+ * Contract: write() never calls back into the outbox; the `onEmpty` given to attach() is called
+ * from a timer or from innerDrained() (or setRate()) whenever the link has handed every byte to
+ * the socket. Closed, it carries nothing and arms no timer.
  */
-export class PacedSink implements Sink {
+export class PacedSink implements Relay {
   private chunks: Buffer[] = [];
   private first = 0;
   private buffered = 0;
@@ -33,15 +36,19 @@ export class PacedSink implements Sink {
   private timer: NodeJS.Timeout | undefined;
   private readonly bucket: TokenBucket;
   private highWater: number;
+  private onEmpty: () => void = nothing;
 
   constructor(
     private readonly inner: Sink,
     private bytesPerSecond: number,
-    private readonly onEmpty: () => void,
     private readonly clock: Clock,
   ) {
     this.bucket = new TokenBucket(bytesPerSecond, burstOf(bytesPerSecond), clock());
     this.highWater = bufferOf(bytesPerSecond);
+  }
+
+  attach(onEmpty: () => void): void {
+    this.onEmpty = onEmpty;
   }
 
   get rate(): number {
@@ -149,6 +156,8 @@ function bufferOf(bytesPerSecond: number): number {
 function burstOf(bytesPerSecond: number): number {
   return Math.max(64, Math.ceil((bytesPerSecond * BURST_MS) / 1000));
 }
+
+function nothing(): void {}
 
 function pumpLater(link: PacedSink): void {
   link.tick();

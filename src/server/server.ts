@@ -5,6 +5,7 @@ import { DemoAccounts, OpenAccounts, WithGuests, type AccountStore } from '../co
 import type { Logger } from '../core/log.js';
 import type { ChatContext } from '../core/context.js';
 import { monotonicMs } from '../core/clock.js';
+import { TurnFlush, type FlushHooks } from '../core/turn-flush.js';
 import { LocalClaims } from '../core/name-claims.js';
 import { ClusterNode } from '../cluster/node.js';
 import type { ClusterBackend } from '../cluster/backend.js';
@@ -82,18 +83,20 @@ export interface StoreOptions extends Pick<ServerConfig, 'dataDir' | 'history' |
  * The store the options ask for: Redis (--redis, shared by the nodes of a cluster), SQLite
  * (--data-dir), or history in memory. Both --redis and --data-dir is a StoreError (each would hold
  * the history), as is an unusable DIR, better-sqlite3 missing (an optional dependency, loaded only
- * for --data-dir: see sqlite-loader.ts) or a Redis that cannot be reached.
+ * for --data-dir: see sqlite-loader.ts) or a Redis that cannot be reached. A durable store sends
+ * each turn's history from `turns`' beforeFlush hook (the server's TurnFlush), before that turn's
+ * outboxes write; without `turns` it does so at the end of the turn on its own.
  */
-export async function openStore(config: StoreOptions, log: Logger): Promise<ChatStore> {
+export async function openStore(config: StoreOptions, log: Logger, turns?: FlushHooks): Promise<ChatStore> {
   const limits = { history: config.history, offline: config.offlineLimit, retentionMs: config.retentionDays * 86_400_000 };
   const onError = (message: string): void => log.error('STORE', message);
   if (config.redis !== undefined && config.redis.length > 0) {
     if (config.dataDir !== undefined) throw new StoreError('--data-dir and --redis both store history; choose one');
     const { RedisStore } = await import('../store/redis.js');
-    return RedisStore.connect(config.redis, limits, onError, { cluster: config.redisCluster === true });
+    return RedisStore.connect(config.redis, limits, onError, { cluster: config.redisCluster === true, turns });
   }
   if (config.dataDir === undefined) return new MemoryStore(limits);
-  return openSqliteStore(config.dataDir, limits, onError);
+  return openSqliteStore(config.dataDir, limits, onError, turns);
 }
 
 /** Connects to the Redis of --redis; rejects when it cannot be reached. */
@@ -126,7 +129,9 @@ export async function startChatServer(
   const needTls = config.tlsPort !== undefined || config.httpsPort !== null || config.ircTlsPort !== null;
   const tlsCredentials = needTls ? new TlsFiles(config.tlsCert!, config.tlsKey!) : undefined;
   const counters = new Counters();
-  const store = await openStore(config, log);
+  // This server's end-of-turn flush, built before the store, which commits from its hook.
+  const flush = new TurnFlush();
+  const store = await openStore(config, log, flush);
   const engine =
     backend ??
     (config.redis.length > 0
@@ -146,6 +151,7 @@ export async function startChatServer(
     counters,
     store,
     replayOnJoin: config.replayOnJoin,
+    flush,
     clock: monotonicMs,
     startedAt: monotonicMs(),
     cluster: undefined,

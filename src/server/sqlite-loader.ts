@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { StoreError, type StoreLimits } from '../core/store.js';
 import type { SqliteStore } from '../store/sqlite.js';
+import type { FlushHooks } from '../core/turn-flush.js';
 import { dataDirProblem } from './data-dir-check.js';
 
 /**
@@ -45,12 +46,13 @@ async function sqliteProblem(): Promise<string | undefined> {
 /**
  * Opens DIR/chat.db. Throws StoreError with one line for the user: better-sqlite3 missing or
  * unloadable, a directory or database this process cannot write, or whatever SqliteStore refuses.
+ * `turns`: the server's flush, whose beforeFlush hook commits each turn (none in the history tool).
  */
-export async function openSqliteStore(dir: string, limits: StoreLimits, onError?: (message: string) => void): Promise<SqliteStore> {
+export async function openSqliteStore(dir: string, limits: StoreLimits, onError?: (message: string) => void, turns?: FlushHooks): Promise<SqliteStore> {
   const missing = await sqliteProblem();
   if (missing !== undefined) throw new StoreError(missing);
   const problem = dataDirProblem(dir);
   if (problem !== undefined) throw new StoreError(`--data-dir ${dir}: ${problem}`);
   const { SqliteStore: Store } = await import('../store/sqlite.js');
-  return new Store(dir, limits, onError);
+  return new Store(dir, limits, onError, turns);
 }

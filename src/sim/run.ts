@@ -146,7 +146,7 @@ export async function runSimulation(o: SimOptions, onProgress?: (p: SimProgress)
   for (const cls of CLASS_NAMES) {
     const a = acc.get(cls)!;
     for (const name of names.get(cls)!) {
-      const transport = new SimTransport(port++, o.kernelBuffer, (line) => {
+      const onLine = (line: string): void => {
         const at = line.indexOf(MARK);
         if (!measuring || at < 0) return;
         const latency = performance.now() - origin - Number.parseFloat(line.slice(at + MARK.length));
@@ -154,7 +154,9 @@ export async function runSimulation(o: SimOptions, onProgress?: (p: SimProgress)
         a.latencySum += latency;
         a.latencyCount++;
         a.all.push(latency);
-      });
+      };
+      // The limited clients' simulated link is part of their socket from the start, as --link-rate is.
+      const transport = new SimTransport(port++, o.kernelBuffer, onLine, cls === 'limited' ? o.linkRate : 0);
       const session = new TextSession(transport, server.ctx, server.config);
       transport.session = session;
       session.data(Buffer.from(`${name}\nsim\n`));
@@ -162,7 +164,6 @@ export async function runSimulation(o: SimOptions, onProgress?: (p: SimProgress)
     }
   }
   while (!clients.every((c) => c.session.loggedIn)) await turn();
-  for (const c of clients) if (c.cls === 'limited') c.session.outbox.linkRate = o.linkRate;
   await sleep(50); // the join notices go out
   for (const c of clients) {
     if (c.cls === 'frozen') c.transport.reading = false;

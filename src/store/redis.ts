@@ -3,7 +3,7 @@ import type { Result } from 'ioredis';
 import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, SaveListener, StoreLimits, StoreStats } from '../core/store.js';
 import { StoreError } from '../core/store.js';
 import { nameKey } from '../core/names.js';
-import { beforeFlush } from '../core/outbox.js';
+import type { FlushHooks } from '../core/turn-flush.js';
 import { TurnBatch } from './turn-batch.js';
 
 /**
@@ -105,6 +105,8 @@ export interface RedisStoreOptions {
   readonly cluster?: boolean;
   /** A command not answered within this many ms fails (counted like a disconnect). */
   readonly commandTimeoutMs?: number;
+  /** The server's flush: each turn's appends are sent from its beforeFlush hook (else at the end of the turn). */
+  readonly turns?: FlushHooks | undefined;
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
@@ -158,8 +160,9 @@ export class RedisStore implements ChatStore {
     private readonly client: Client,
     readonly limits: StoreLimits,
     private readonly onError: (message: string) => void,
+    turns: FlushHooks | undefined,
   ) {
-    this.unhook = beforeFlush(() => this.flush());
+    this.unhook = turns === undefined ? () => undefined : turns.beforeFlush(() => this.flush());
   }
 
   /**
@@ -201,7 +204,7 @@ export class RedisStore implements ChatStore {
     client.defineCommand('chatTakeOffline', { numberOfKeys: 1, lua: TAKE_OFFLINE_LUA });
     client.defineCommand('chatPurgeHistory', { numberOfKeys: 1, lua: PURGE_HISTORY_LUA });
     client.defineCommand('chatPurgeOffline', { numberOfKeys: 1, lua: PURGE_OFFLINE_LUA });
-    store = new RedisStore(client, limits, onError);
+    store = new RedisStore(client, limits, onError, opts.turns);
     return store;
   }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { ChatStore, HistoryEntry, HistoryRange, OfflineEntry, SaveListener, StoreLimits, StoreStats } from '../core/store.js';
 import { StoreError } from '../core/store.js';
-import { beforeFlush } from '../core/outbox.js';
+import type { FlushHooks } from '../core/turn-flush.js';
 import { TurnBatch } from './turn-batch.js';
 
 /** The schema this build writes. A database from a newer build is refused, an older one migrated. */
@@ -75,6 +75,7 @@ export class SqliteStore implements ChatStore {
     readonly dir: string,
     readonly limits: StoreLimits,
     private readonly onError: (message: string) => void = () => {},
+    turns?: FlushHooks,
   ) {
     const file = join(dir, 'chat.db');
     try {
@@ -109,7 +110,7 @@ export class SqliteStore implements ChatStore {
     this.selectOffline = this.db.prepare('SELECT to_user, at, from_user, text FROM offline WHERE to_user = ? ORDER BY id');
     this.deleteOffline = this.db.prepare('DELETE FROM offline WHERE to_user = ?');
     // Committed before the turn's messages reach any socket (see beforeFlush).
-    this.unhook = beforeFlush(() => this.flush());
+    this.unhook = turns === undefined ? () => undefined : turns.beforeFlush(() => this.flush());
     this.writeBatch = this.db.transaction((entries: HistoryEntry[]) => {
       const rooms = new Set<string>();
       for (const e of entries) {

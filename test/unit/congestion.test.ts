@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Aimd, NO_WINDOW } from '../../src/core/congestion.js';
 import { Outbox, type OutboxEvents, type Sink } from '../../src/core/outbox.js';
 import { nextTurn } from '../helpers/wait.js';
+import { TurnFlush } from '../../src/core/turn-flush.js';
 
 test('AIMD slow start: +1 per acknowledged message (the window doubles per round) up to the ceiling', () => {
   const w = new Aimd({ cwndInitial: 4, cwndMin: 1, cwndMax: 20 });
@@ -100,7 +101,8 @@ const msg = (i: number) => Buffer.from(`m${i}\n`);
 test('the outbox window: hands over at most cwnd unacknowledged messages and moves as AIMD says (injected clock)', async () => {
   let now = 0;
   const sink = new HoldingSink();
-  const o = new Outbox(sink, { queueSize: 50, queueBytes: 1 << 20, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, linkRate: 0, cc: 'aimd', cwndInitial: 4, cwndMin: 1, cwndMax: 6 }, quiet, {
+  const o = new Outbox(sink, { queueSize: 50, queueBytes: 1 << 20, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, cc: 'aimd', cwndInitial: 4, cwndMin: 1, cwndMax: 6 }, quiet, {
+    flush: new TurnFlush(),
     clock: () => now,
   });
   for (let i = 0; i < 10; i++) o.push(msg(i));
@@ -138,7 +140,7 @@ test('the outbox window: hands over at most cwnd unacknowledged messages and mov
 
 test('a healthy reader (kernel takes every write) is never limited by the window', async () => {
   const sink = new HoldingSink();
-  const o = new Outbox(sink, { queueSize: 10, queueBytes: 1 << 20, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, linkRate: 0, cc: 'aimd', cwndInitial: 2, cwndMin: 1, cwndMax: 4 }, quiet);
+  const o = new Outbox(sink, { queueSize: 10, queueBytes: 1 << 20, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, cc: 'aimd', cwndInitial: 2, cwndMin: 1, cwndMax: 4 }, quiet, { flush: new TurnFlush() });
   const realWrite = sink.write.bind(sink);
   sink.write = (chunk: Buffer) => {
     const ok = realWrite(chunk);

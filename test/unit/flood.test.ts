@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TokenBucket } from '../../src/core/token-bucket.js';
 import { FloodControl } from '../../src/core/flood.js';
 import { PacedSink } from '../../src/core/paced-sink.js';
-import type { Sink } from '../../src/core/outbox.js';
+import type { Sink } from '../../src/core/sink.js';
 
 test('token bucket: burst, then the rate; waitMs says when; capacity caps idle credit', () => {
   const b = new TokenBucket(10, 3, 0);
@@ -67,7 +67,8 @@ test('simulated link: bytes leave at the link rate, it pushes back like a socket
   let now = 0;
   const inner = new CountingSink();
   let empties = 0;
-  const link = new PacedSink(inner, 1000, () => empties++, () => now);
+  const link = new PacedSink(inner, 1000, () => now);
+  link.attach(() => empties++);
   assert.equal(link.write(Buffer.alloc(500)), true);
   assert.equal(inner.bytes, 64, 'the initial burst only');
   assert.equal(link.writableLength, 436);

@@ -1,10 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outbox, type OutboxEvents, type OutboxLimits } from '../../src/core/outbox.js';
+import { TurnFlush } from '../../src/core/turn-flush.js';
 
 // Regressions from the outbox review: lowering the send delay, fan-out past --queue-size within
 // one turn, and command replies (bounded like chat, exempt from the delay, in order). A hand-driven
 // clock and explicit event-loop turns, as in outbox.test.ts.
+
+/** The end-of-turn flush the outboxes of this file share, as the outboxes of one server do. */
+const flush = new TurnFlush();
 
 /**
  * An outbox on a fake socket, a hand-driven clock and recorded events. While `sink.stopped`,
@@ -36,8 +40,8 @@ function setup(over: Partial<OutboxLimits> = {}) {
     caughtUp: (_o, lost) => void events.notices.push(lost),
     drainTimedOut: () => undefined,
   };
-  const limits: OutboxLimits = { queueSize: 10, queueBytes: 64 * 1024, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, linkRate: 0, cc: 'none', ...over };
-  const outbox = new Outbox(sink, limits, handlers, { clock: () => clock.now });
+  const limits: OutboxLimits = { queueSize: 10, queueBytes: 64 * 1024, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, cc: 'none', ...over };
+  const outbox = new Outbox(sink, limits, handlers, { flush, clock: () => clock.now });
   const at = (ms: number): string[] => {
     clock.now = ms;
     outbox.flush();

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Outbox, type OutboxEvents, type OutboxLimits, type Sink } from '../../src/core/outbox.js';
 import { LatencyHistogram } from '../../src/core/latency.js';
+import { TurnFlush } from '../../src/core/turn-flush.js';
 import { nextTurn, waitUntil } from '../helpers/wait.js';
 
 // The outbox without sockets: a fake sink that can stop taking bytes, a hand-driven clock, and
@@ -52,10 +53,13 @@ class Recorder implements OutboxEvents {
 }
 
 function limits(over: Partial<OutboxLimits> = {}): OutboxLimits {
-  return { queueSize: 10, queueBytes: 64 * 1024, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, linkRate: 0, cc: 'none', ...over };
+  return { queueSize: 10, queueBytes: 64 * 1024, overflow: 'drop-newest', drainTimeoutMs: 0, sendDelayMs: 0, cc: 'none', ...over };
 }
 
 const msg = (s: string) => Buffer.from(`${s}\n`);
+
+/** The end-of-turn flush the outboxes of this file share, as the outboxes of one server do. */
+const flush = new TurnFlush();
 
 /** A sink that refuses (write returns false) after the first write, as a reader that stopped. */
 function stalledSink(): FakeSink {
@@ -72,7 +76,7 @@ for (const [policy, survivors, dropped] of [
   test(`${policy}: which messages survive, the counters, and ONE catch-up notice`, async () => {
     const sink = stalledSink();
     const ev = new Recorder();
-    const o = new Outbox(sink, limits({ queueSize: 3, overflow: policy }), ev);
+    const o = new Outbox(sink, limits({ queueSize: 3, overflow: policy }), ev, { flush });
     o.push(msg('m1'));
     await nextTurn(); // m1 handed over; the sink now pushes back
     assert.equal(o.isBlocked, true);
@@ -96,7 +100,7 @@ for (const [policy, survivors, dropped] of [
 test('disconnect: the first overflow is reported once as overflowed, and counted as a drop', async () => {
   const sink = stalledSink();
   const ev = new Recorder();
-  const o = new Outbox(sink, limits({ queueSize: 2, overflow: 'disconnect' }), ev);
+  const o = new Outbox(sink, limits({ queueSize: 2, overflow: 'disconnect' }), ev, { flush });
   o.push(msg('m1'));
   await nextTurn();
   assert.equal(o.push(msg('m2')), true);
@@ -110,7 +114,7 @@ test('a burst of 100 messages in one turn reaches a sink that takes everything, 
   for (const cc of ['none', 'aimd'] as const) {
     const sink = new FakeSink();
     const ev = new Recorder();
-    const o = new Outbox(sink, limits({ cc }), ev);
+    const o = new Outbox(sink, limits({ cc }), ev, { flush });
     for (let i = 0; i < 100; i++) assert.equal(o.push(msg(`m${i}`)), true);
     await nextTurn();
     assert.equal(sink.lines.length, 100, cc);
@@ -122,7 +126,7 @@ test('a burst of 100 messages in one turn reaches a sink that takes everything, 
 test('the message bound and the byte bound (which counts the socket buffer) both hold', async () => {
   // Message bound: small messages, plenty of bytes.
   const sink = stalledSink();
-  const o = new Outbox(sink, limits({ queueSize: 5, queueBytes: 1 << 20 }), new Recorder());
+  const o = new Outbox(sink, limits({ queueSize: 5, queueBytes: 1 << 20 }), new Recorder(), { flush });
   o.push(msg('first'));
   await nextTurn();
   for (let i = 0; i < 100; i++) {
@@ -134,7 +138,7 @@ test('the message bound and the byte bound (which counts the socket buffer) both
   // Byte bound: 300-byte messages, a socket already holding 500 bytes.
   const big = Buffer.alloc(300, 0x61);
   const sink2 = stalledSink();
-  const o2 = new Outbox(sink2, limits({ queueSize: 1000, queueBytes: 2048 }), new Recorder());
+  const o2 = new Outbox(sink2, limits({ queueSize: 1000, queueBytes: 2048 }), new Recorder(), { flush });
   o2.push(Buffer.alloc(500, 0x62));
   await nextTurn();
   assert.equal(sink2.writableLength, 500);
@@ -149,7 +153,7 @@ test('the message bound and the byte bound (which counts the socket buffer) both
 
 test('control messages bypass the bounds but keep their place in line', async () => {
   const sink = stalledSink();
-  const o = new Outbox(sink, limits({ queueSize: 1 }), new Recorder());
+  const o = new Outbox(sink, limits({ queueSize: 1 }), new Recorder(), { flush });
   o.push(msg('a'));
   await nextTurn();
   o.push(msg('b'));
@@ -164,7 +168,7 @@ test('control messages bypass the bounds but keep their place in line', async ()
 test('send delay: each message waits the delay after it was queued and after the previous one (injected clock)', async () => {
   let now = 1000;
   const sink = new FakeSink();
-  const o = new Outbox(sink, limits({ sendDelayMs: 100 }), new Recorder(), { clock: () => now });
+  const o = new Outbox(sink, limits({ sendDelayMs: 100 }), new Recorder(), { flush, clock: () => now });
   o.push(msg('m1'));
   o.push(msg('m2'));
   await nextTurn();
@@ -192,8 +196,8 @@ test('send delay: the queue fills at the delayed rate and the policy drops, only
   let now = 0;
   const slowSink = new FakeSink();
   const fastSink = new FakeSink();
-  const slow = new Outbox(slowSink, limits({ queueSize: 3 }), new Recorder(), { clock: () => now });
-  const fast = new Outbox(fastSink, limits({ queueSize: 3 }), new Recorder(), { clock: () => now });
+  const slow = new Outbox(slowSink, limits({ queueSize: 3 }), new Recorder(), { flush, clock: () => now });
+  const fast = new Outbox(fastSink, limits({ queueSize: 3 }), new Recorder(), { flush, clock: () => now });
   slow.delayMs = 200;
   for (let i = 0; i < 10; i++) {
     slow.push(msg(`m${i}`));
@@ -212,7 +216,7 @@ test('totals: messages written and one latency sample per write', async () => {
   let now = 0;
   const totals = { written: 0, latency: new LatencyHistogram() };
   const sink = new FakeSink();
-  const o = new Outbox(sink, limits({ sendDelayMs: 10 }), new Recorder(), { clock: () => now, totals });
+  const o = new Outbox(sink, limits({ sendDelayMs: 10 }), new Recorder(), { flush, clock: () => now, totals });
   o.push(msg('a'));
   o.push(msg('b'));
   await nextTurn();
@@ -229,12 +233,12 @@ test('totals: messages written and one latency sample per write', async () => {
 
 test('drain timeout: a sink that never drains is reported once; one that drains is not', async () => {
   const ev = new Recorder();
-  const o = new Outbox(stalledSink(), limits({ drainTimeoutMs: 20 }), ev);
+  const o = new Outbox(stalledSink(), limits({ drainTimeoutMs: 20 }), ev, { flush });
   o.push(msg('a'));
   await nextTurn();
   const healthy = new Recorder();
   const sink = stalledSink();
-  const o2 = new Outbox(sink, limits({ drainTimeoutMs: 20 }), healthy);
+  const o2 = new Outbox(sink, limits({ drainTimeoutMs: 20 }), healthy, { flush });
   o2.push(msg('a'));
   await nextTurn();
   sink.resume();
@@ -250,7 +254,7 @@ test('drain timeout also catches a reader frozen behind the congestion window (n
   const ev = new Recorder();
   const sink = new FakeSink();
   sink.kernelFull = true; // bytes stay in user space, but far below the high-water mark
-  const o = new Outbox(sink, limits({ cc: 'aimd', cwndInitial: 2, drainTimeoutMs: 20 }), ev);
+  const o = new Outbox(sink, limits({ cc: 'aimd', cwndInitial: 2, drainTimeoutMs: 20 }), ev, { flush });
   for (let i = 0; i < 5; i++) o.push(msg(`m${i}`));
   await nextTurn();
   assert.equal(o.inFlight, 2);
@@ -262,7 +266,7 @@ test('drain timeout also catches a reader frozen behind the congestion window (n
 
 test('a closed outbox takes nothing and writes nothing', async () => {
   const sink = new FakeSink();
-  const o = new Outbox(sink, limits(), new Recorder());
+  const o = new Outbox(sink, limits(), new Recorder(), { flush });
   o.push(msg('a'));
   o.close();
   assert.equal(o.push(msg('b')), false);
@@ -272,7 +276,7 @@ test('a closed outbox takes nothing and writes nothing', async () => {
 
 test('finish() hands everything over at once, ignoring the delay', async () => {
   const sink = new FakeSink();
-  const o = new Outbox(sink, limits({ sendDelayMs: 10_000 }), new Recorder());
+  const o = new Outbox(sink, limits({ sendDelayMs: 10_000 }), new Recorder(), { flush });
   o.push(msg('a'));
   o.pushControl(msg('[SERVER] bye'));
   o.finish();
