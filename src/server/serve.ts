@@ -1,6 +1,7 @@
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { ServerLogger } from './log.js';
 import { startChatServer } from './server.js';
+import { tuneHeap } from './heap.js';
 import { VERSION } from './version.js';
 
 /** `chat-server [options]`: runs the server until SIGINT/SIGTERM. Returns the exit code. */
@@ -22,6 +23,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, explicit } = parsed;
+  tuneHeap();
   const log = new ServerLogger({ format: config.logFormat, quiet: config.quiet, messages: config.logMessages });
   let server;
   try {
