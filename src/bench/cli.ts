@@ -14,6 +14,7 @@ import { runFirehose } from './scenarios/firehose.js';
 import { runIdle } from './scenarios/idle.js';
 import { runLogins } from './scenarios/logins.js';
 import type { ScenarioRun } from './scenarios/session.js';
+import { hostileCli } from './hostile.js';
 
 const RUNNERS: Record<Scenario, (t: string, o: BenchOptions, p: Progress) => Promise<ScenarioRun<ScenarioResult>>> = {
   room: runRoom, firehose: runFirehose, idle: runIdle, logins: runLogins,
@@ -45,7 +46,8 @@ export async function runBenchCli(argv: string[]): Promise<number> {
   try {
     if (sub === 'chart') return chart(rest);
     if (sub === 'compare') return await compare(rest, command, progress);
-    if (!isScenario(sub)) throw new UsageError(`unknown scenario ${sub} (room, firehose, idle, logins, compare, chart)`);
+    if (sub === 'hostile') return await hostileCli(rest, command, progress);
+    if (!isScenario(sub)) throw new UsageError(`unknown scenario ${sub} (room, firehose, idle, logins, hostile, compare, chart)`);
     const o = parseOptions(sub, rest);
     if (o.help) { process.stdout.write(`${SCENARIO_HELP[sub]}\n`); return 0; }
     if (o.targets.length > 1) throw new UsageError('one --target per run; use `bench compare` for two');

@@ -108,6 +108,8 @@ Scenarios:
   firehose    100 clients, 10 senders, rising rate: highest lossless rate with p99 < 100 ms
   idle        N idle logged-in connections: alive after 60 s, server RSS per connection
   logins      connections + logins per second
+  hostile     our server under attack on every listener while two users chat and new users log
+              in: server RSS over idle, login times, chat lines in order (\`bench hostile --help\`)
   compare <scenario> --target A --target B [--target C ...]
               the same scenario against 2-4 targets in one run, with ratios (default chat vs redis)
   compare <scenario> --protos text,ws|text,irc [--target chat]

@@ -75,7 +75,7 @@ function inRange(v: string, syntax: RegExp, min: number, max: number): number | 
   return syntax.test(v) && n >= min && n <= max ? n : null;
 }
 
-function num(flag: string, v: string, min: number, max: number, whole = false): number {
+export function num(flag: string, v: string, min: number, max: number, whole = false): number {
   const n = inRange(v, whole ? WHOLE : DECIMAL, min, max);
   if (n === null) throw new UsageError(`${flag} wants a ${whole ? 'whole ' : ''}number from ${min} to ${max}, got ${JSON.stringify(v)}`);
   return n;
@@ -143,24 +143,33 @@ function checkCluster(o: BenchOptions): void {
   if (other !== undefined) throw new UsageError(`--nodes and --via-redis start our server as cluster nodes: they need --target chat, not ${other} (for nodes already running, give their addresses as one --target, comma-separated)`);
 }
 
-function words(v: string): string[] {
+export function words(v: string): string[] {
   return v.split(/\s+/).filter((x) => x !== '');
 }
 
-/** Parses `--flag value` / `--flag=value` options over the scenario's defaults. */
-export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
-  const o = defaultsFor(s);
+/**
+ * Walks `--flag value` / `--flag=value` options: `each` gets the flag and a `next()` that returns
+ * its value (the part after `=`, or the following argument; a usage error when there is none).
+ */
+export function eachOption(argv: readonly string[], each: (arg: string, next: () => string) => void): void {
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i]!;
     let value: string | undefined;
     const eq = arg.indexOf('=');
     if (arg.startsWith('--') && eq > 0) { value = arg.slice(eq + 1); arg = arg.slice(0, eq); }
-    const next = (): string => {
+    each(arg, () => {
       if (value !== undefined) return value;
       const v = argv[++i];
       if (v === undefined) throw new UsageError(`${arg} needs a value`);
       return v;
-    };
+    });
+  }
+}
+
+/** Parses `--flag value` / `--flag=value` options over the scenario's defaults. */
+export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
+  const o = defaultsFor(s);
+  eachOption(argv, (arg, next) => {
     switch (arg) {
       case '--help': case '-h': o.help = true; break;
       case '--json': o.json = true; break;
@@ -195,7 +204,7 @@ export function parseOptions(s: Scenario, argv: string[]): BenchOptions {
       case '--protos': o.protos = protoPair(arg, next()); break;
       default: throw new UsageError(`unknown option ${arg} (see --help)`);
     }
-  }
+  });
   if (!o.userPattern.includes('{i}')) throw new UsageError('--user-pattern must contain {i} (the 1-based client number)');
   checkProtocols(o);
   checkCluster(o);

@@ -4,6 +4,7 @@ import { machineInfo, type MachineInfo } from './machine.js';
 import type { BroadcastPoint } from './scenarios/broadcast.js';
 import type { LoginSummary, TargetInfo } from './scenarios/session.js';
 import type { LatencySummary } from './latency-recorder.js';
+import type { HostileReport } from './hostile.js';
 
 /** Version tag of the JSON below; bump when a field changes meaning. */
 export const SCHEMA = 'chat-bench/1';
@@ -109,7 +110,7 @@ export function newReport(command: string, target: BenchReport['target'], worker
 }
 
 /** Writes `<dir>/<scenario>-<target>-<timestamp>.json`; returns the path. */
-export function saveJson(dir: string, stem: string, data: BenchReport | CompareReport): string {
+export function saveJson(dir: string, stem: string, data: BenchReport | CompareReport | HostileReport): string {
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const path = join(dir, `${stem.replace(/[^A-Za-z0-9_-]+/g, '_')}-${stamp}.json`);

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { WS_OP } from './ws-frame-reader.js';
 
 /**
- * Client-to-server WebSocket frames (RFC 6455 section 5.2): FIN set, masked, as the RFC requires of
- * every client frame. The mask is chosen once per connection (the RFC asks for a fresh one per frame
+ * Client-to-server WebSocket frames (RFC 6455 section 5.2): FIN set (except fragment()), masked, as
+ * the RFC requires of every client frame. The mask is chosen once per connection (the RFC asks for a fresh one per frame
  * to protect intermediaries from cache poisoning by hostile page scripts; on loopback with our own
  * payloads that threat does not exist, and one key keeps sending to one allocation per frame).
  */
@@ -16,6 +16,17 @@ export class WsFrameWriter {
     const out = this.header(WS_OP.text, n);
     out.write(text, out.length - n, 'utf8');
     this.maskFrom(out, out.length - n);
+    return out;
+  }
+
+  /**
+   * Any data frame, FIN as given: a fragment (FIN clear), a continuation (opcode 0). Only hostile
+   * clients (bench hostile) send these; the measuring clients send whole frames.
+   */
+  fragment(opcode: number, payload: Buffer, fin: boolean): Buffer {
+    const out = this.header(opcode, payload.length, fin);
+    payload.copy(out, out.length - payload.length);
+    this.maskFrom(out, out.length - payload.length);
     return out;
   }
 
@@ -36,10 +47,10 @@ export class WsFrameWriter {
   }
 
   /** A frame buffer of the right size with its header and mask key written; the payload goes last. */
-  private header(opcode: number, n: number): Buffer {
+  private header(opcode: number, n: number, fin = true): Buffer {
     const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
     const out = Buffer.allocUnsafe(head + 4 + n);
-    out[0] = 0x80 | opcode;
+    out[0] = (fin ? 0x80 : 0) | opcode;
     if (n < 126) {
       out[1] = 0x80 | n;
     } else if (n < 65536) {

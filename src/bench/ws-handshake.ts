@@ -15,12 +15,13 @@ export interface WsHandshake {
   readonly accept: string;
 }
 
-export function wsHandshake(host: string, port: number, path: string): WsHandshake {
+/** `subprotocol`: offered in Sec-WebSocket-Protocol (text.ircv3.net for IRC over WebSocket). */
+export function wsHandshake(host: string, port: number, path: string, subprotocol?: string): WsHandshake {
   const key = randomBytes(16).toString('base64');
   const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return {
     request: `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${subprotocol === undefined ? '' : `Sec-WebSocket-Protocol: ${subprotocol}\r\n`}\r\n`,
     accept: createHash('sha1').update(key + GUID).digest('base64'),
   };
 }

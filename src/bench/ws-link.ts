@@ -30,8 +30,8 @@ export class WsLink {
   /** The upgrade answer read so far; null once the connection is open. */
   private head: string | null = '';
 
-  constructor(private readonly socket: Socket, host: string, port: number, path: string, private readonly events: WsLinkEvents) {
-    this.hs = wsHandshake(host, port, path);
+  constructor(private readonly socket: Socket, host: string, port: number, path: string, private readonly events: WsLinkEvents, subprotocol?: string) {
+    this.hs = wsHandshake(host, port, path, subprotocol);
     socket.once('connect', () => socket.write(this.hs.request));
     this.reader = new WsFrameReader({
       message: (op, b, s, e) => { if (op === WS_OP.text) events.text(b, s, e); else events.other(); },

@@ -204,6 +204,16 @@ export const DEFAULTS = {
   /** A Redis command (claim, renew) that has not answered in this long (ms) fails: a login then gets 'unavailable'. */
   redisCommandTimeoutMs: 2_000,
 
+  /**
+   * V8's old generation may grow this many percent past what survived the last full collection
+   * before it collects again (src/server/heap.ts). The live heap is small; under floods of hostile
+   * connections and input the rest is short-lived garbage, which V8's own factor (up to 300 %)
+   * let pile up: the hostile soak's peak heap went from 58-61 to 47-55 MiB and its RSS over idle
+   * from +63-65 to +48-57 MiB (docs/benchmarks.md, "Hostile soak"), with no measurable cost in the
+   * room benchmark. `node --heap-growing-percent=N` overrides it (0: V8's own factor).
+   */
+  heapGrowingPercent: 10,
+
   /** Bounded wait (ms) at shutdown for queued output to flush before sockets are destroyed. */
   shutdownFlushMs: 2_000,
 

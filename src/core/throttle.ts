@@ -69,6 +69,17 @@ export class AuthThrottle {
     return entry.bannedUntil - t;
   }
 
+  /**
+   * How suspect `ip` is, for ordering password checks (the verify queue serves lower first): 0 with
+   * no failure on record, else 1 plus its failures in the current window (the record lasts while a
+   * ban or the last failure's window does). Counts no refusal.
+   */
+  standing(ip: string): number {
+    this.sweep(this.now());
+    const entry = this.entries.get(throttleKey(ip));
+    return entry === undefined ? 0 : 1 + entry.times.length;
+  }
+
   /** Records a failed login from `ip`. Returns how long `ip` is now banned for (0 = not banned). */
   failed(ip: string): number {
     this.shared?.(ip);

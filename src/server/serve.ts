@@ -4,6 +4,7 @@ import { ConfigError, helpText, loadConfig } from './config.js';
 import { ServerLogger } from './log.js';
 import { startChatServer, type ChatServer } from './server.js';
 import { SQLITE_HOW_TO, sqliteInstalled } from './sqlite-loader.js';
+import { tuneHeap } from './heap.js';
 import { VERSION } from './version.js';
 
 /**
@@ -28,6 +29,7 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, explicit } = parsed;
+  tuneHeap();
   const log = new ServerLogger({ format: config.logFormat, quiet: config.quiet, messages: config.logMessages });
   let server;
   try {

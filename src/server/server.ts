@@ -145,7 +145,7 @@ export async function startChatServer(
     hub: new Hub({ announceLimit: config.announceLimit, noticeDelayMs: config.noticeDelayMs, maxRoomsPerMember: config.maxRoomsPerUser }),
     accounts: accounts ?? (await loadAccounts(config, log)),
     claims: cluster ?? new LocalClaims(),
-    verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }),
+    verifier: new VerifyQueue({ concurrency: DEFAULTS.authVerifyConcurrency, perKey: DEFAULTS.authVerifyPerIp }, (ip) => ctx.throttle.standing(ip)),
     settings: config,
     log,
     counters,

@@ -95,6 +95,34 @@ test('password checks in flight are bounded per address, fair between addresses,
   });
 });
 
+test('a new user with no failed login is not queued behind the checks of guessing addresses', async () => {
+  const accounts = new ManualAccounts();
+  await withServer(accounts, recordingLogger().log, async (server) => {
+    // Eight addresses, each with a failure on record and two guesses waiting: four checks run,
+    // twelve wait. Round-robin alone would start the other guessers' checks first.
+    const guessers: FakeTransport[] = [];
+    for (let i = 0; i < 8; i++) {
+      const ip = `203.0.113.${10 + i}`;
+      server.ctx.throttle.failed(ip);
+      for (let k = 0; k < 2; k++) guessers.push(connect(server, ip));
+    }
+    for (const t of guessers) t.session.data(Buffer.from('user2\nwrong\n'));
+    await guessers[0]!.until(() => accounts.started.length === 4, () => `started ${accounts.started.length}`);
+    const user = connect(server, '198.51.100.7');
+    user.session.data(Buffer.from('user3\nuser3p\n'));
+    accounts.started[0]!.finish();
+    await user.until(() => accounts.started.length === 5, () => `started ${accounts.started.length}`);
+    assert.equal(accounts.started[4]!.name, 'user3', 'the clean address goes first');
+    accounts.started[4]!.finish();
+    await user.waitFor('Welcome user3!');
+    accounts.instant = true;
+    for (const s of accounts.started) s.finish();
+    await Promise.all(guessers.map((t) => t.waitClosed()));
+    user.session.data(Buffer.from('exit\n'));
+    await user.waitClosed();
+  });
+});
+
 test('a throw while admitting a login closes that session with INTERNAL_ERROR and leaves nothing half-set', async () => {
   const accounts = new ManualAccounts();
   accounts.instant = true;
